@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# nerhpo's two entry points. Each sets up what it needs (a venv in .venv), then:
+#   ./run.sh pipeline [snakemake args]   run the whole pipeline on the embedded demo (CPU)
+#   ./run.sh test [fast]                 style checks + the test suite (fast: unit tests only)
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV=${NERHPO_VENV:-.venv}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+
+setup() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "[setup] creating $VENV" >&2
+        python3 -m venv "$VENV"
+    fi
+    # shellcheck disable=SC1091
+    . "$VENV/bin/activate"
+    stamp="$VENV/.nerhpo-installed"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        echo "[setup] installing $TORCH_SPEC and nerhpo with its dependencies" >&2
+        python -m pip install -q --upgrade pip
+        python -m pip install -q "$TORCH_SPEC"
+        python -m pip install -q -e ".[dev]"
+        touch "$stamp"
+    fi
+}
+
+checks() {
+    echo "[checks] ruff, snakefmt, snakemake --lint" >&2
+    ruff check src tests workflow
+    ruff format --check src tests workflow/scripts
+    snakefmt --check Snakefile workflow/rules
+    snakemake --lint >/dev/null || { snakemake --lint; exit 1; }
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+    pipeline)
+        setup
+        snakemake --cores "${NERHPO_CORES:-all}" "$@"
+        ;;
+    test)
+        setup
+        checks
+        if [ "${1:-}" = fast ]; then
+            python -m pytest -q -m "not slow" --timeout 600
+        else
+            python -m pytest -q --timeout 1800 --durations 15
+        fi
+        ;;
+    *)
+        sed -n '2,5p' "$0" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,417 @@
+"""One HPO study through Ray Tune: a tag family x training variant x algorithm.
+
+All algorithms share one search space and one budget (trials, max epochs per trial, trials at
+once) from params.yaml. The Tune state lives in ``{out}/tune`` so a killed job resumes with
+``Tuner.restore``; ``trials.csv``, ``best.json`` and ``model/`` are written only when the study ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from nerhpo.atomic import atomic_directory, atomic_write_json, atomic_write_text
+from nerhpo.trial_trainer import HPARAMS, TrialConfig
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
+CONTINUOUS = (
+    "learning_rate",
+    "weight_decay",
+    "warmup_ratio",
+    "attention_dropout",
+    "hidden_dropout",
+)
+METRIC = "dev_f1"
+
+
+class StudyFailed(RuntimeError):
+    """No trial of a study finished; the message summarises the trials' errors."""
+
+
+@dataclass
+class Study:
+    family: str
+    variant: str
+    algorithm: str
+    data_dir: Path  # data/variants/{family}/{variant}
+    model_dir: Path  # pretrained encoder (or a hub name)
+    out_dir: Path  # results/hpo/{family}/{variant}/{algorithm}
+    labels: list[str]
+    hpo: dict  # params["hpo"]
+    defaults: dict  # params["train"]
+    max_length: int
+    seed: int
+
+    @property
+    def tag(self) -> str:
+        return f"{self.family}/{self.variant}/{self.algorithm}"
+
+
+# -- search space --------------------------------------------------------------------------
+def tune_space(space: dict) -> dict:
+    """params' search space -> Ray Tune distributions (shared by every algorithm)."""
+    from ray import tune
+
+    out = {}
+    for name, spec in space.items():
+        kind = spec["type"]
+        if kind == "loguniform":
+            out[name] = tune.loguniform(spec["low"], spec["high"])
+        elif kind == "uniform":
+            out[name] = tune.uniform(spec["low"], spec["high"])
+        elif kind == "int":
+            out[name] = tune.randint(spec["low"], spec["high"] + 1)
+        elif kind == "choice":
+            out[name] = tune.choice(spec["values"])
+        else:  # the schema rejects anything else
+            raise ValueError(f"hpo.search_space.{name}.type: unknown {kind!r}")
+    return out
+
+
+def grid_space(space: dict, defaults: dict) -> dict:
+    """grid: each parameter's ``grid`` list (or choice values); others fixed at train defaults."""
+    from ray import tune
+
+    out = {}
+    for name, spec in space.items():
+        values = spec.get("grid") or spec.get("values")
+        out[name] = tune.grid_search(values) if values else defaults[name]
+    return out
+
+
+def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
+    """(search algorithm, scheduler) for an algorithm name."""
+    from ray.tune.schedulers import (
+        ASHAScheduler,
+        FIFOScheduler,
+        HyperBandForBOHB,
+        PopulationBasedTraining,
+    )
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    max_t = hpo["max_epochs"]
+    asha = hpo["asha"]
+    if algorithm in ("asha", "tpe"):
+        scheduler = ASHAScheduler(
+            time_attr="training_iteration",
+            max_t=max_t,
+            grace_period=asha["grace_period"],
+            reduction_factor=asha["reduction_factor"],
+        )
+    if algorithm == "asha":
+        return BasicVariantGenerator(random_state=seed), scheduler
+    if algorithm in ("random", "grid"):
+        return BasicVariantGenerator(random_state=seed), FIFOScheduler()
+    if algorithm == "bohb":
+        from ray.tune.search.bohb import TuneBOHB
+
+        return TuneBOHB(seed=seed), HyperBandForBOHB(
+            time_attr="training_iteration",
+            max_t=max_t,
+            reduction_factor=hpo["bohb"]["reduction_factor"],
+        )
+    if algorithm == "pbt":
+        pbt = hpo["pbt"]
+        random.seed(seed)  # PBT draws its perturbations from the random module
+        mutations = {k: v for k, v in space.items() if k in CONTINUOUS}
+        return BasicVariantGenerator(random_state=seed), PopulationBasedTraining(
+            time_attr="training_iteration",
+            perturbation_interval=pbt["perturbation_interval"],
+            quantile_fraction=pbt["quantile_fraction"],
+            resample_probability=pbt["resample_probability"],
+            hyperparam_mutations=mutations,
+        )
+    if algorithm in ("tpe", "gp"):
+        import optuna
+        from ray.tune.search.optuna import OptunaSearch
+
+        sampler = (
+            optuna.samplers.TPESampler(seed=seed)
+            if algorithm == "tpe"
+            else optuna.samplers.GPSampler(seed=seed)
+        )
+        search = OptunaSearch(sampler=sampler)
+        return search, scheduler if algorithm == "tpe" else FIFOScheduler()
+    raise ValueError(f"unknown HPO algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+
+
+# -- the trainable (runs inside Ray's worker processes) ----------------------------------------
+def trainable(config: dict, payload: dict) -> None:
+    """One trial: resume from Tune's checkpoint if there is one, report dev F1 every epoch."""
+    import torch
+    from ray import tune
+
+    from nerhpo.model import load_token_classifier
+    from nerhpo.trial_trainer import TrialTrainer
+
+    torch.set_num_threads(max(1, int(payload["threads"])))
+    cfg = TrialConfig.from_dict(
+        {**payload["defaults"], **config, "epochs": payload["max_epochs"], "seed": payload["seed"]}
+    )
+    model = load_token_classifier(
+        payload["model_dir"], payload["labels"], cfg.attention_dropout, cfg.hidden_dropout
+    )
+    trainer = TrialTrainer(model, payload["train"], payload["dev"], cfg, payload["pad_id"])
+    checkpoint = tune.get_checkpoint()
+    if checkpoint:
+        with checkpoint.as_directory() as directory:
+            trainer.load_checkpoint(directory)
+        trainer.apply_config(cfg)  # PBT: the donor's weights, this trial's (perturbed) config
+    while trainer.epoch < cfg.epochs:
+        start = time.perf_counter()
+        stats = trainer.train_epoch()
+        f1 = trainer.evaluate()
+        metrics = {METRIC: f1, "epoch": trainer.epoch, "epoch_seconds": time.perf_counter() - start}
+        metrics.update(stats)
+        metrics.update({f"hp_{k}": getattr(cfg, k) for k in HPARAMS})
+        with tempfile.TemporaryDirectory() as directory:
+            trainer.save_checkpoint(directory)
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+
+
+# -- running a study ------------------------------------------------------------------------
+def _progress_callback(study: Study):
+    from ray.tune import Callback
+
+    total = study.hpo["num_samples"]
+
+    class Progress(Callback):
+        """One line per finished trial instead of Ray's tables."""
+
+        def __init__(self):
+            self.done = 0
+
+        def _line(self, trial, status):
+            self.done += 1
+            result = trial.last_result or {}
+            hp = ", ".join(f"{k}={_fmt(trial.config[k])}" for k in HPARAMS if k in trial.config)
+            f1 = result.get(METRIC)
+            f1s = f"dev F1 {f1:.4f}" if f1 is not None else "no result"
+            print(
+                f"[{study.tag}] trial {self.done}/{total} {trial.trial_id} {status}: {f1s} after "
+                f"{result.get('training_iteration', 0)} epoch(s), "
+                f"{result.get('time_total_s', 0):.1f} s ({hp})",
+                flush=True,
+            )
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            self._line(trial, "done")
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            self._line(trial, "FAILED")
+
+    return Progress()
+
+
+def _fmt(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def init_ray(study: Study) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    address = study.hpo.get("ray_address") or os.environ.get("NERHPO_RAY_ADDRESS") or None
+    kwargs = dict(
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+        configure_logging=True,
+    )
+    if address:
+        try:
+            ray.init(address=address, **kwargs)
+            log.info("joined the Ray cluster at %s", address)
+            return
+        except ConnectionError as err:
+            log.warning("no Ray cluster at %s (%s); starting a local Ray", address, err)
+    cpus = study.hpo["concurrency"] * study.hpo["cpus_per_trial"]
+    ray.init(num_cpus=cpus, num_gpus=study.hpo["gpus_per_job"], **kwargs)
+
+
+def prepare_payload(study: Study) -> dict:
+    """Everything a trial needs, tokenised once here rather than in every trial."""
+    from nerhpo.corpus import read_corpus
+    from nerhpo.model import load_tokenizer
+    from nerhpo.trial_trainer import encode
+
+    tokenizer = load_tokenizer(study.model_dir)
+    label2id = {label: i for i, label in enumerate(study.labels)}
+    train = encode(read_corpus(study.data_dir / "train.tsv"), tokenizer, label2id, study.max_length)
+    dev = encode(read_corpus(study.data_dir / "dev.tsv"), tokenizer, label2id, study.max_length)
+    return {
+        # absolute: Ray runs trials in their own working directories
+        "model_dir": str(Path(study.model_dir).resolve())
+        if Path(study.model_dir).exists()
+        else str(study.model_dir),
+        "labels": study.labels,
+        "train": train,
+        "dev": dev,
+        "pad_id": tokenizer.pad_token_id,
+        "defaults": {k: study.defaults[k] for k in HPARAMS},
+        "max_epochs": study.hpo["max_epochs"],
+        "seed": study.seed,
+        "threads": study.hpo["cpus_per_trial"],
+    }
+
+
+def run_study(study: Study) -> dict:
+    """Run (or resume) one study and write trials.csv, best.json and model/."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
+    from ray import tune
+
+    hpo = study.hpo
+    space = hpo["search_space"]
+    out = study.out_dir.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    tune_dir = out / "tune"
+    started = time.time()
+    payload = prepare_payload(study)
+    init_ray(study)
+    resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
+    fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
+    if tune.Tuner.can_restore(str(tune_dir)):
+        print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
+        tuner = tune.Tuner.restore(str(tune_dir), trainable=fn, resume_errored=False)
+    else:
+        search_alg, scheduler = search_parts(study.algorithm, hpo, tune_space(space), study.seed)
+        grid = study.algorithm == "grid"
+        tuner = tune.Tuner(
+            fn,
+            param_space=grid_space(space, study.defaults) if grid else tune_space(space),
+            tune_config=tune.TuneConfig(
+                metric=METRIC,
+                mode="max",
+                num_samples=1 if grid else hpo["num_samples"],
+                max_concurrent_trials=hpo["concurrency"],
+                search_alg=search_alg,
+                scheduler=scheduler,
+                reuse_actors=True,
+            ),
+            run_config=tune.RunConfig(
+                name="tune",
+                storage_path=str(out),
+                verbose=0,
+                callbacks=[_progress_callback(study)],
+                checkpoint_config=tune.CheckpointConfig(
+                    num_to_keep=1,  # plus the latest, which Ray always keeps (resume, PBT)
+                    checkpoint_score_attribute=METRIC,
+                    checkpoint_score_order="max",
+                ),
+                failure_config=tune.FailureConfig(max_failures=0),
+            ),
+        )
+    grid_result = tuner.fit()
+    table = trials_table(grid_result, hpo["max_epochs"])
+    atomic_write_text(out / "trials.csv", table.to_csv(index=False))
+    finished = table[table.status != "ERROR"]
+    if finished.empty:
+        errors = "; ".join(f"{r.trial_id}: {r.error}" for r in table.itertuples())
+        raise StudyFailed(f"{study.tag}: no trial finished ({len(table)} failed): {errors}")
+    best = export_best(study, grid_result, out)
+    wall = time.time() - started
+    summary = {
+        "trials": len(table),
+        "failed": int((table.status == "ERROR").sum()),
+        "stopped_early": int((table.status == "STOPPED").sum()),
+        "epochs": int(table.epochs.sum()),
+        "best_dev_f1": best["dev_f1"],
+        "wall_seconds": round(wall, 1),
+    }
+    atomic_write_json(out / "summary.json", summary)
+    print(
+        f"[{study.tag}] finished: {summary['trials']} trials ({summary['failed']} failed, "
+        f"{summary['stopped_early']} stopped early), {summary['epochs']} epochs, best dev F1 "
+        f"{best['dev_f1']:.4f} (trial {best['trial_id']}, epoch {best['epoch']}), {wall:.0f} s",
+        flush=True,
+    )
+    return summary
+
+
+def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
+    """One row per trial: config, status, epochs run, best dev F1, wall seconds, error."""
+    rows = []
+    ids = trial_ids(grid_result)
+    for result in grid_result:
+        history = result.metrics_dataframe
+        metrics = result.metrics or {}
+        trial_id = ids.get(result.path) or metrics.get("trial_id")
+        epochs = int(metrics.get("training_iteration", 0) or 0)
+        if result.error is not None:
+            status = "ERROR"
+        elif epochs < max_epochs:
+            status = "STOPPED"
+        else:
+            status = "TERMINATED"
+        best = None
+        if history is not None and METRIC in history:
+            best = float(history[METRIC].max())
+        row = {"trial_id": trial_id, "status": status, "epochs": epochs, "best_dev_f1": best}
+        row.update({k: result.config.get(k) for k in HPARAMS})
+        row["wall_seconds"] = round(float(metrics.get("time_total_s", 0.0) or 0.0), 2)
+        row["error"] = _one_line(result.error) if result.error is not None else ""
+        rows.append(row)
+    return pd.DataFrame(rows).sort_values("trial_id").reset_index(drop=True)
+
+
+def trial_ids(grid_result) -> dict[str, str]:
+    """Trial directory -> trial id. (A reused actor may report another trial's id in metrics.)"""
+    trials = getattr(getattr(grid_result, "_experiment_analysis", None), "trials", None) or []
+    return {trial.path: trial.trial_id for trial in trials}
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    last = [line for line in text if line.strip()][-1] if text else type(error).__name__
+    return last[:300]
+
+
+def export_best(study: Study, grid_result, out: Path) -> dict:
+    """Copy the best checkpoint (weights, tokenizer, label map) to model/ and write best.json."""
+    from nerhpo.model import load_tokenizer
+
+    candidates = []
+    ids = trial_ids(grid_result)
+    for result in grid_result:
+        for checkpoint, metrics in result.best_checkpoints or []:
+            metrics = {**metrics, "trial_id": ids.get(result.path) or metrics.get("trial_id")}
+            candidates.append(
+                (metrics[METRIC], -metrics["training_iteration"], checkpoint, metrics)
+            )
+    if not candidates:
+        raise StudyFailed(f"{study.tag}: no checkpoint was saved")
+    f1, _, checkpoint, metrics = max(candidates, key=lambda c: (c[0], c[1]))
+    config = {k: metrics[f"hp_{k}"] for k in HPARAMS}
+    with atomic_directory(out / "model") as tmp:
+        with checkpoint.as_directory() as directory:
+            for name in ("model.safetensors", "config.json"):
+                shutil.copy2(Path(directory) / name, tmp / name)
+        load_tokenizer(study.model_dir).save_pretrained(tmp)
+        atomic_write_json(tmp / "labels.json", study.labels)
+    best = {
+        "family": study.family,
+        "train_variant": study.variant,
+        "algorithm": study.algorithm,
+        "trial_id": metrics["trial_id"],
+        "dev_f1": f1,
+        "epoch": int(metrics["training_iteration"]),
+        "config": config,
+        "seed": study.seed,
+    }
+    atomic_write_json(out / "best.json", best)
+    return best

@@ -1,0 +1,205 @@
+"""Tokenizer and encoder: trained from scratch on the corpus, or loaded from a local path / hub cache.
+
+``scratch`` (the offline default) trains a WordPiece tokenizer on the cased and lowercased
+training text and pretrains a small BERT with masked-language modelling once; every HPO job
+then fine-tunes that encoder. Anything else is loaded with the Auto classes, safetensors only,
+never remote code, never downloaded (``local_files_only``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory that cannot be loaded safely."""
+
+
+def train_wordpiece(texts: list[str], vocab_size: int, lowercase: bool = False):
+    """A BERT-style WordPiece tokenizer trained on ``texts`` (the tokenizers library)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers.trainers import WordPieceTrainer
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    trainer = WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    tok.train_from_iterator(texts, trainer=trainer)
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
+def scratch_config(vocab_size: int, size: dict):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=size["hidden_size"],
+        num_hidden_layers=size["num_layers"],
+        num_attention_heads=size["num_heads"],
+        intermediate_size=size["intermediate_size"],
+        max_position_embeddings=size["max_length"],
+    )
+
+
+def pretrain(
+    train_sentences: list[list[str]], scratch: dict, seed: int, out_dir: str | Path
+) -> dict:
+    """Train the tokenizer and MLM-pretrain a small BERT on cased + lowercased training text.
+
+    Writes a directory that :func:`load_token_classifier` and :func:`load_tokenizer` read.
+    Returns a summary (vocabulary, parameters, loss per epoch).
+    """
+    import torch
+    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
+
+    from nerhpo.atomic import atomic_directory
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    words = [s for s in train_sentences if s]
+    texts = [" ".join(s) for s in words] + [" ".join(w.lower() for w in s) for s in words]
+    tokenizer = train_wordpiece(texts, scratch["vocab_size"])
+    config = scratch_config(len(tokenizer), scratch)
+    model = BertForMaskedLM(config)
+    max_len = scratch["max_length"]
+    encoded = [
+        tokenizer(s, is_split_into_words=True, truncation=True, max_length=max_len)["input_ids"]
+        for s in (words + [[w.lower() for w in s] for s in words])
+    ]
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, return_tensors="pt")
+    batch_size = scratch["pretrain_batch_size"]
+    epochs = scratch["pretrain_epochs"]
+    steps = epochs * math.ceil(len(encoded) / batch_size)
+    optim = torch.optim.AdamW(
+        model.parameters(), lr=scratch["pretrain_learning_rate"], weight_decay=0.01
+    )
+    warmup = max(1, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim,
+        lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))),
+    )
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    losses = []
+    model.train()
+    for epoch in range(epochs):
+        rng.shuffle(batches)
+        total, count = 0.0, 0
+        for idx in batches:
+            batch = collator([{"input_ids": encoded[i]} for i in idx])
+            loss = model(**batch).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            total, count = total + loss.item(), count + 1
+        losses.append(total / max(1, count))
+        log.info("pretrain epoch %d/%d: MLM loss %.3f", epoch + 1, epochs, losses[-1])
+    summary = {
+        "vocab_size": len(tokenizer),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "mlm_loss_per_epoch": [round(x, 4) for x in losses],
+        "sentences": len(encoded),
+        "seed": seed,
+    }
+    with atomic_directory(out_dir) as tmp:
+        model.bert.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "pretrain.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _check_safe(path: Path) -> None:
+    if path.is_dir():
+        has_safe = any(path.glob("*.safetensors"))
+        unsafe = [
+            p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+        ]
+        if not has_safe:
+            what = f" (found only {', '.join(sorted(unsafe))})" if unsafe else ""
+            raise ModelLoadError(
+                f"{path}: no .safetensors weights{what}; nerhpo loads weights only from safetensors "
+                "(pickled .bin files can run code). Convert the model with save_pretrained("
+                "safe_serialization=True)."
+            )
+
+
+def load_tokenizer(name_or_path: str | Path):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(
+            str(name_or_path), local_files_only=True, trust_remote_code=False
+        )
+    except OSError as err:
+        raise ModelLoadError(f"{name_or_path}: cannot load tokenizer offline: {err}") from None
+
+
+def load_token_classifier(
+    name_or_path: str | Path,
+    labels: list[str],
+    attention_dropout: float | None = None,
+    hidden_dropout: float | None = None,
+):
+    """An encoder with a fresh token-classification head for ``labels`` (safetensors only)."""
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    path = Path(name_or_path)
+    _check_safe(path)
+    kwargs = {}
+    if attention_dropout is not None:
+        kwargs["attention_probs_dropout_prob"] = attention_dropout
+    if hidden_dropout is not None:
+        kwargs["hidden_dropout_prob"] = hidden_dropout
+    try:
+        config = AutoConfig.from_pretrained(
+            str(name_or_path),
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            local_files_only=True,
+            trust_remote_code=False,
+            **kwargs,
+        )
+        return AutoModelForTokenClassification.from_pretrained(
+            str(name_or_path),
+            config=config,
+            use_safetensors=True,
+            local_files_only=True,
+            trust_remote_code=False,
+        )
+    except OSError as err:
+        raise ModelLoadError(f"{name_or_path}: cannot load model offline: {err}") from None
+
+
+def set_dropout(model, attention_dropout: float, hidden_dropout: float) -> None:
+    """Change dropout in place (PBT perturbs it between epochs)."""
+    import torch
+
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = attention_dropout if "attention.self" in name else hidden_dropout

@@ -1,0 +1,33 @@
+"""Write one casing variant of one tag family: data/variants/{family}/{variant}/{split}.tsv."""
+
+from nerhpo import cli
+from nerhpo.casing_variants import VARIANTS
+from nerhpo.config import load_params
+from nerhpo.data_stages import build_variant
+
+
+def main(args):
+    params = load_params(args.params)
+    if args.family not in params["tag_families"]:
+        raise cli.UserError(
+            f"--family {args.family!r} is not in tag_families ({', '.join(params['tag_families'])})"
+        )
+    if args.variant not in VARIANTS:
+        raise cli.UserError(f"--variant {args.variant!r} is not one of {', '.join(VARIANTS)}")
+    build_variant(
+        args.corpus,
+        params["tag_families"][args.family],
+        args.variant,
+        params["seed"],
+        params["variants"]["mix_probability"],
+        args.out,
+    )
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--family", required=True, help="tag family (a key of tag_families)")
+    p.add_argument("--variant", required=True, help="casing variant, e.g. uncased-cased-mix")
+    p.add_argument("--corpus", default="data/corpus", help="corpus folder (default: data/corpus)")
+    p.add_argument("--out", required=True, help="output folder for {train,dev,test}.tsv")
+    cli.run(main, p.parse_args())
