@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from nerhpo.config import ParamsError
 from nerhpo.corpus import CorpusError
+from nerhpo.model import ModelLoadError
 
 
 class UserError(RuntimeError):
@@ -36,7 +37,7 @@ def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) ->
     )
     try:
         main(args)
-    except (CorpusError, ParamsError, UserError) as err:
+    except (CorpusError, ParamsError, ModelLoadError, UserError) as err:
         sys.exit(f"error: {err}")
     except OSError as err:
         if err.errno == errno.ENOSPC:

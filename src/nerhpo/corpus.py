@@ -78,6 +78,8 @@ def _decode(path: Path) -> list[str]:
         raise CorpusError(path, None, "is a directory, not a corpus file") from None
     except PermissionError:
         raise CorpusError(path, None, "permission denied") from None
+    except OSError as err:
+        raise CorpusError(path, None, f"cannot read: {err.strerror or err}") from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -94,10 +96,16 @@ def _decode(path: Path) -> list[str]:
     return text.replace("\r\n", "\n").split("\n")
 
 
+def _show(value: str, limit: int = 60) -> str:
+    """``repr(value)``, cut short so that one bad field cannot flood the error line."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[0]} ({len(value)} chars)"
+
+
 def _check_tag(path: Path, lineno: int, tag: str, column: str) -> None:
     if not TAG_RE.match(tag):
         raise CorpusError(
-            path, lineno, f"malformed {column} tag {tag!r} (expected O, B-TYPE or I-TYPE)"
+            path, lineno, f"malformed {column} tag {_show(tag)} (expected O, B-TYPE or I-TYPE)"
         )
 
 
@@ -166,11 +174,13 @@ def read_corpus_with_stats(
                     f"found {len(cols)}",
                 )
             position, token, outer, inner = cols
-            if not position.isdigit() or int(position) != len(tokens) + 1:
+            # ASCII digits compared as text: int() fails on "²" and on 5000-digit numbers
+            expected = str(len(tokens) + 1)
+            if not (position.isascii() and position.isdigit()) or position.lstrip("0") != expected:
                 raise CorpusError(
                     path,
                     lineno,
-                    f"position {position!r} should be {len(tokens) + 1} (1-based, in order)",
+                    f"position {_show(position)} should be {expected} (1-based, in order)",
                 )
             _check_tag(path, lineno, inner, "nested")
         else:
@@ -181,7 +191,7 @@ def read_corpus_with_stats(
                 )
             token, outer, inner = cols[0], cols[-1], "O"
         if not token or token != token.strip() or any(c.isspace() for c in token):
-            raise CorpusError(path, lineno, f"empty token or token with whitespace: {token!r}")
+            raise CorpusError(path, lineno, f"empty token or token with whitespace: {_show(token)}")
         _check_tag(path, lineno, outer, "outer")
         tokens.append(token)
         tags.append(outer)

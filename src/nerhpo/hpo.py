@@ -100,8 +100,8 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     max_t = hpo["max_epochs"]
-    asha = hpo["asha"]
     if algorithm in ("asha", "tpe"):
+        asha = hpo[algorithm]
         scheduler = ASHAScheduler(
             time_attr="training_iteration",
             max_t=max_t,
@@ -285,6 +285,12 @@ def run_study(study: Study) -> dict:
     init_ray(study)
     resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
     fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
+    fingerprint = study_fingerprint(study)
+    stamp = out / "study.fingerprint"
+    if tune_dir.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
+        print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
+        shutil.rmtree(tune_dir)
+    atomic_write_text(stamp, fingerprint)
     if tune.Tuner.can_restore(str(tune_dir)):
         print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
         tuner = tune.Tuner.restore(str(tune_dir), trainable=fn, resume_errored=False)
@@ -309,7 +315,9 @@ def run_study(study: Study) -> dict:
                 verbose=0,
                 callbacks=[_progress_callback(study)],
                 checkpoint_config=tune.CheckpointConfig(
-                    num_to_keep=1,  # plus the latest, which Ray always keeps (resume, PBT)
+                    # the best, plus the latest, which Ray always keeps (resume); PBT keeps a few
+                    # more, or a trial may exploit a donor checkpoint that is already deleted
+                    num_to_keep=3 if study.algorithm == "pbt" else 1,
                     checkpoint_score_attribute=METRIC,
                     checkpoint_score_order="max",
                 ),
@@ -341,6 +349,33 @@ def run_study(study: Study) -> dict:
         flush=True,
     )
     return summary
+
+
+def study_fingerprint(study: Study) -> str:
+    """What a saved Tune state is valid for: settings, data and encoder bytes.
+
+    A study is resumed only when nothing it depends on changed; otherwise it starts afresh.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    settings = {k: v for k, v in study.hpo.items() if k not in ALGORITHMS + ("ray_address",)}
+    settings["algorithm_settings"] = study.hpo.get(study.algorithm)
+    for item in (
+        study.algorithm,
+        settings,
+        study.defaults,
+        study.seed,
+        study.max_length,
+        study.labels,
+    ):
+        digest.update(repr(item).encode())
+    files = [study.data_dir / "train.tsv", study.data_dir / "dev.tsv"]
+    if Path(study.model_dir).is_dir():
+        files += sorted(Path(study.model_dir).glob("*.safetensors"))
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest() + "\n"
 
 
 def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:

@@ -203,3 +203,14 @@ def set_dropout(model, attention_dropout: float, hidden_dropout: float) -> None:
     for name, module in model.named_modules():
         if isinstance(module, torch.nn.Dropout):
             module.p = attention_dropout if "attention.self" in name else hidden_dropout
+
+
+def load_finetuned(model_dir: str | Path):
+    """A fine-tuned model as HPO exported it (model/: weights, tokenizer, labels.json)."""
+    model_dir = Path(model_dir)
+    labels_file = model_dir / "labels.json"
+    if not labels_file.exists():
+        raise ModelLoadError(f"{model_dir}: no labels.json; is this an exported HPO model?")
+    labels = json.loads(labels_file.read_text())
+    model = load_token_classifier(model_dir, labels)
+    return model, load_tokenizer(model_dir), labels

@@ -9,6 +9,8 @@ wildcard_constraints:
     family="[a-z][a-z0-9_]*",
     variant="[a-z-]+",
     split="train|dev|test",
+    batch_size="[0-9]+",
+    algorithm="[a-z]+",
 
 
 def variant_files(family, variant):
@@ -20,5 +22,44 @@ def variant_files(family, variant):
     )
 
 
+HPO = config["hpo"]
+ALGORITHM_BLOCKS = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
+
+
+def hpo_threads():
+    return max(1, int(HPO["concurrency"] * HPO["cpus_per_trial"]))
+
+
+def hpo_settings(algorithm):
+    """The settings one study depends on: only its own algorithm's block (cf. dvc.yaml)."""
+    shared = {k: v for k, v in HPO.items() if k not in ALGORITHM_BLOCKS + ("ray_address",)}
+    return {
+        "seed": config["seed"],
+        "train": config["train"],
+        "model": config["model"],
+        "hpo": {**shared, algorithm: HPO[algorithm]},
+    }
+
+
+def study_files(name):
+    return expand(
+        "results/hpo/{family}/{variant}/{algorithm}/{name}",
+        family=HPO["families"],
+        variant=HPO["train_variants"],
+        algorithm=HPO["algorithms"],
+        name=name,
+    )
+
+
 def all_targets():
-    return [f for fam in FAMILIES for var in VARIANTS for f in variant_files(fam, var)]
+    data = [f for fam in FAMILIES for var in VARIANTS for f in variant_files(fam, var)]
+    evals = expand(
+        "results/eval/{family}/{variant}/{algorithm}.json",
+        family=HPO["families"],
+        variant=HPO["train_variants"],
+        algorithm=HPO["algorithms"],
+    )
+    baselines = expand(
+        "results/baseline/bs{n}.json", n=config["baseline"]["batch_sizes"]
+    )
+    return data + study_files("best.json") + evals + baselines

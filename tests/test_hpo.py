@@ -1,0 +1,220 @@
+"""HPO studies through the real Ray Tune on a tiny model: every algorithm, PBT, BOHB budgets,
+ASHA early stopping, failing trials, SIGKILL and resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+from project_copy import ROOT, deep_update
+
+pytestmark = pytest.mark.slow
+
+TINY_MODEL = {
+    "vocab_size": 400,
+    "hidden_size": 32,
+    "num_layers": 1,
+    "num_heads": 2,
+    "intermediate_size": 64,
+    "max_length": 64,
+    "pretrain_epochs": 1,
+    "pretrain_learning_rate": 0.001,
+    "pretrain_batch_size": 16,
+}
+
+
+def tiny_hpo_params(**edits):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = deep_update(
+        params,
+        {
+            "corpus": {"demo": {"train_sentences": 80, "dev_sentences": 30, "test_sentences": 30}},
+            "model": {"max_length": 64, "scratch": TINY_MODEL},
+            "train": {"learning_rate": 0.003, "batch_size": 16, "epochs": 3},
+            "hpo": {
+                "num_samples": 4,
+                "max_epochs": 3,
+                "concurrency": 1,
+                "search_space": {
+                    "learning_rate": {"type": "loguniform", "low": 0.001, "high": 0.01},
+                    "batch_size": {"type": "choice", "values": [8, 16]},
+                },
+                "asha": {"grace_period": 1, "reduction_factor": 2},
+                "tpe": {"grace_period": 1, "reduction_factor": 2},
+                "pbt": {"perturbation_interval": 1, "quantile_fraction": 0.5},
+            },
+        },
+    )
+    return deep_update(params, edits)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """Tiny demo data (one family/variant) and a pretrained tiny encoder, made once."""
+    from nerhpo.data_stages import build_corpus, build_variant
+    from nerhpo.stages import run_pretrain
+
+    root = tmp_path_factory.mktemp("hpo")
+    params = tiny_hpo_params()
+    build_corpus(params["corpus"], params["seed"], root / "data/corpus")
+    build_variant(root / "data/corpus", {}, "cased", 1, 0.5, root / "data/variants/original/cased")
+    run_pretrain(params, root / "data/corpus/train.tsv", root / "results/pretrained", threads=1)
+    return root
+
+
+def study_for(workdir, params, algorithm, name=None):
+    from nerhpo.stages import make_study
+
+    return make_study(
+        params,
+        "original",
+        "cased",
+        algorithm,
+        workdir / "data/variants/original/cased",
+        workdir / "results/pretrained",
+        workdir / "results/hpo" / (name or algorithm),
+    )
+
+
+def reloaded_dev_f1(study):
+    from nerhpo.corpus import read_corpus
+    from nerhpo.model import load_finetuned
+    from nerhpo.trial_trainer import encode, f1_score, predict
+
+    model, tokenizer, labels = load_finetuned(study.out_dir / "model")
+    dev = encode(
+        read_corpus(study.data_dir / "dev.tsv"),
+        tokenizer,
+        {label: i for i, label in enumerate(labels)},
+        study.max_length,
+    )
+    return f1_score(dev.gold, predict(model, dev, tokenizer.pad_token_id))
+
+
+def progress_frames(out_dir):
+    return [pd.read_csv(p) for p in sorted((out_dir / "tune").glob("*/progress.csv"))]
+
+
+@pytest.mark.parametrize("algorithm", ["asha", "bohb", "pbt", "random", "tpe", "gp"])
+def test_each_algorithm_runs_a_study(workdir, algorithm):
+    from nerhpo.hpo import run_study
+
+    concurrency = 2 if algorithm == "pbt" else 1
+    study = study_for(workdir, tiny_hpo_params(hpo={"concurrency": concurrency}), algorithm)
+    summary = run_study(study)
+    trials = pd.read_csv(study.out_dir / "trials.csv")
+    assert len(trials) == 4 and trials.trial_id.is_unique
+    assert set(trials.status) <= {"TERMINATED", "STOPPED"}
+    assert trials.epochs.between(1, 3).all()
+    best = json.loads((study.out_dir / "best.json").read_text())
+    assert best["dev_f1"] == pytest.approx(trials.best_dev_f1.max())
+    assert summary["epochs"] == trials.epochs.sum()
+    # the exported model reproduces the recorded dev F1
+    assert reloaded_dev_f1(study) == pytest.approx(best["dev_f1"], abs=1e-6)
+    # retention: per trial at most the best and the latest checkpoint are kept
+    for trial_dir in (study.out_dir / "tune").glob("trainable_*"):
+        assert len(list(trial_dir.glob("checkpoint_*"))) <= 2
+    frames = progress_frames(study.out_dir)
+    if algorithm == "asha":
+        assert (trials.status == "STOPPED").any(), "ASHA stopped no trial early"
+    if algorithm == "bohb":
+        assert trials.epochs.nunique() > 1, "BOHB gave every trial the same budget"
+    if algorithm == "pbt":
+        changed = [f for f in frames if f["hp_learning_rate"].nunique() > 1]
+        assert changed, "PBT perturbed no trial's learning rate"
+
+
+def test_failing_trial_is_recorded_and_study_goes_on(workdir):
+    """A learning rate of 1e12 makes the loss non-finite: that trial fails, the others finish."""
+    from nerhpo.hpo import run_study
+
+    params = tiny_hpo_params(
+        hpo={
+            "search_space": {
+                "learning_rate": {
+                    "type": "loguniform",
+                    "low": 1e-3,
+                    "high": 1e-2,
+                    "grid": [3e-3, 1e12],
+                }
+            }
+        }
+    )
+    study = study_for(workdir, params, "grid", "grid-failing")
+    run_study(study)
+    trials = pd.read_csv(study.out_dir / "trials.csv").fillna("")
+    assert len(trials) == 2
+    failed = trials[trials.status == "ERROR"]
+    assert len(failed) == 1
+    assert "loss is" in failed.error.iloc[0] or "nan" in failed.error.iloc[0].lower()
+    assert (trials.status == "TERMINATED").sum() == 1
+
+
+def test_study_with_no_finished_trial_fails_clearly(workdir):
+    from nerhpo.hpo import StudyFailed, run_study
+
+    params = tiny_hpo_params(
+        hpo={
+            "search_space": {
+                "learning_rate": {"type": "loguniform", "low": 1e-3, "high": 1e-2, "grid": [1e12]}
+            }
+        }
+    )
+    study = study_for(workdir, params, "grid", "grid-all-fail")
+    with pytest.raises(StudyFailed, match="no trial finished"):
+        run_study(study)
+    assert not (study.out_dir / "best.json").exists()
+
+
+def test_sigkill_and_resume(workdir, tmp_path):
+    """Kill the HPO script mid-study with SIGKILL; the same command resumes without retraining."""
+    params = tiny_hpo_params(hpo={"num_samples": 6, "max_epochs": 3})
+    (workdir / "params-resume.yaml").write_text(yaml.safe_dump(params))
+    cmd = [
+        sys.executable,
+        str(ROOT / "workflow/scripts/hpo.py"),
+        "--params",
+        "params-resume.yaml",
+        "--family",
+        "original",
+        "--variant",
+        "cased",
+        "--algorithm",
+        "random",
+    ]
+    out = workdir / "results/hpo/original/cased/random"
+    log = open(tmp_path / "first.log", "w")
+    proc = subprocess.Popen(
+        cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        done = list((out / "tune").glob("*/progress.csv"))
+        finished = [p for p in done if len(pd.read_csv(p)) >= 3]
+        if len(finished) >= 2:
+            break
+        time.sleep(0.5)
+    else:
+        pytest.fail("the study did not get going: " + (tmp_path / "first.log").read_text()[-2000:])
+    os.killpg(proc.pid, signal.SIGKILL)  # the script and the Ray processes it started
+    proc.wait()
+    assert not (out / "trials.csv").exists()
+    trained_before = {p.parent.name for p in finished}
+    second = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "resuming the study" in second.stdout
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 6 and trials.trial_id.is_unique
+    # trials finished before the kill were not trained again: their progress has 3 rows, once
+    for trial_dir in (out / "tune").glob("trainable_*"):
+        rows = pd.read_csv(trial_dir / "progress.csv")
+        assert list(rows.training_iteration) == list(range(1, len(rows) + 1))
+        if trial_dir.name in trained_before:
+            assert len(rows) == 3
+    finished_lines = [line for line in second.stdout.splitlines() if " done: " in line]
+    assert len(finished_lines) <= 6 - len(trained_before)

@@ -1,0 +1,31 @@
+"""Train one batch-size baseline (default hyperparameters, no HPO) and score it on dev and test.
+
+Writes results/baseline/bs{N}.json.
+"""
+
+from nerhpo import cli
+from nerhpo.config import load_params
+
+
+def main(args):
+    import torch
+
+    from nerhpo.atomic import atomic_write_json
+    from nerhpo.baseline import run_baseline
+    from nerhpo.stages import model_source
+
+    torch.set_num_threads(args.threads)
+    params = load_params(args.params)
+    base = params["baseline"]
+    result = run_baseline(
+        params, base["family"], base["variant"], args.batch_size, model_source(params)
+    )
+    atomic_write_json(args.out or f"results/baseline/bs{args.batch_size}.json", result)
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--batch-size", type=int, required=True, help="the batch size to train with")
+    p.add_argument("--out", help="output JSON (default: results/baseline/bs{N}.json)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    cli.run(main, p.parse_args())

@@ -1,0 +1,66 @@
+"""Evaluate one HPO study's best model on dev and test of every casing variant (seqeval).
+
+Reads results/hpo/{family}/{variant}/{algorithm}/model/ and data/variants/{family}/*/{dev,test}.tsv;
+writes results/eval/{family}/{variant}/{algorithm}.json.
+"""
+
+from pathlib import Path
+
+from nerhpo import cli
+from nerhpo.config import load_params
+
+
+def main(args):
+    params = load_params(args.params)
+    variants = params["variants"]["names"]
+    model_dir = Path(
+        args.model or f"results/hpo/{args.family}/{args.variant}/{args.algorithm}/model"
+    )
+    out = Path(args.out or f"results/eval/{args.family}/{args.variant}/{args.algorithm}.json")
+    if not model_dir.is_dir():
+        raise cli.UserError(f"{model_dir}: model directory not found (run the HPO stage first)")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise cli.UserError(f"--threads must be at least 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    from nerhpo.atomic import atomic_write_json
+    from nerhpo.evaluate import evaluate_model
+    from nerhpo.model import ModelLoadError
+
+    try:
+        result = evaluate_model(
+            model_dir,
+            args.data_root,
+            args.family,
+            variants,
+            params["model"]["max_length"],
+            train_variant=args.variant,
+            algorithm=args.algorithm,
+        )
+    except ModelLoadError as err:
+        raise cli.UserError(str(err)) from None
+    atomic_write_json(out, result)
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--family", required=True, help="tag family, e.g. original")
+    p.add_argument("--variant", required=True, help="training variant, e.g. uncased-cased-mix")
+    p.add_argument("--algorithm", required=True, help="HPO algorithm, e.g. asha")
+    p.add_argument(
+        "--model",
+        help="model directory (default: results/hpo/{family}/{variant}/{algorithm}/model)",
+    )
+    p.add_argument(
+        "--data-root",
+        default="data/variants",
+        help="folder with {family}/{variant}/{split}.tsv (default: data/variants)",
+    )
+    p.add_argument(
+        "--out", help="output JSON (default: results/eval/{family}/{variant}/{algorithm}.json)"
+    )
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    cli.run(main, p.parse_args())

@@ -1,0 +1,51 @@
+"""Write the report: tables and figures into --out, and the README's generated sections.
+
+Reads results/eval, results/hpo, results/baseline (and results/pretrained/pretrain.json if
+present). Only the text between the README's <!-- BEGIN name --> / <!-- END name --> markers
+changes; the same results give byte-identical output.
+"""
+
+from nerhpo import cli
+from nerhpo.config import load_params
+
+
+def main(args):
+    from nerhpo import report
+
+    params = load_params(args.params)
+    hpo = params["hpo"]
+    if hpo["gpus_per_trial"] > 0:
+        resources, resource = hpo["gpus_per_trial"] * hpo["concurrency"], "GPU"
+    else:
+        resources, resource = hpo["cpus_per_trial"] * hpo["concurrency"], "CPU"
+    try:
+        data = report.collect(
+            args.results,
+            hpo["families"],
+            hpo["train_variants"],
+            hpo["algorithms"],
+            params["variants"]["names"],
+            params["baseline"]["batch_sizes"],
+        )
+        report.write_report(
+            data,
+            args.out,
+            args.readme,
+            corpus=report.describe_corpus(params),
+            model=report.describe_model(params),
+            params_digest=report.params_hash(args.params),
+            resources_per_study=float(resources),
+            resource=resource,
+        )
+    except report.ReportError as err:
+        raise cli.UserError(str(err)) from None
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--results", default="results", help="results directory (default: results)")
+    p.add_argument("--readme", default="README.md", help="README to update (default: README.md)")
+    p.add_argument(
+        "--out", default="results/report", help="tables and figures (default: %(default)s)"
+    )
+    cli.run(main, p.parse_args())
