@@ -14,9 +14,26 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets(),
+
+
+onstart:
+    if ray_head_wanted():
+        shell(
+            f"python workflow/scripts/ray_head.py start --cpus {workflow.cores}"
+            f" --watch-pid {os.getpid()} > .nerhpo-ray.log 2>&1 || true"
+        )
+
+
+onsuccess:
+    shell("python workflow/scripts/ray_head.py stop")
+
+
+onerror:
+    shell("python workflow/scripts/ray_head.py stop")

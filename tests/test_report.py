@@ -243,7 +243,9 @@ def run_report(data, root: Path) -> dict[str, str]:
 def test_write_report_readme_figures_and_rerun(data, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_bytes(README.encode("utf-8"))
+    readme.chmod(0o644)
     sections = run_report(data, tmp_path)
+    assert readme.stat().st_mode & 0o777 == 0o644
     out = tmp_path / "results" / "report"
     first = {p.name: p.read_bytes() for p in sorted(out.iterdir())}
     assert sorted(first) == [

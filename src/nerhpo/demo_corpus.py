@@ -39,7 +39,7 @@ SPLITS = ("train", "dev", "test")
 ENTITY_TYPES = tuple(b + s for b in ("PER", "LOC", "ORG", "OTH") for s in ("", "deriv", "part"))
 
 HELD_OUT_FRACTION = 0.35  # share of every name inventory that never appears in train
-HELD_OUT_PICK = 0.25  # in dev/test: chance that a name is drawn from the held-out share
+HELD_OUT_PICK = 0.1  # in dev/test: chance that a name is drawn from the held-out share
 AMBIGUOUS_PICK = 0.12  # chance of drawing an ambiguous name (Bach, Essen, ...) from a pool
 EMPTY_SHARE = 0.06  # sentences generated in entity-free mode (others may be empty by chance)
 MIN_TOKENS, MAX_TOKENS = 6, 30

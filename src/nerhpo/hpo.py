@@ -222,7 +222,9 @@ def init_ray(study: Study) -> None:
 
     if ray.is_initialized():
         return
-    address = study.hpo.get("ray_address") or os.environ.get("NERHPO_RAY_ADDRESS") or None
+    from nerhpo.ray_head import head_address
+
+    address = study.hpo.get("ray_address") or head_address()
     kwargs = dict(
         include_dashboard=False,
         log_to_driver=False,

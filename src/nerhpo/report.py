@@ -507,8 +507,11 @@ def hparams_plot(data: ReportData, out: Path) -> Path:
             ax.scatter(bad[name], [0.0] * len(bad), marker="x", color="red", s=24, label="failed")
         if name == "learning_rate":
             ax.set_xscale("log")
-        elif name == "batch_size":
+        elif name == "batch_size" and name in trials:
             ax.set_xscale("log", base=2)
+            sizes = sorted(int(b) for b in trials[name].dropna().unique())
+            ax.set_xticks(sizes, [str(b) for b in sizes])
+            ax.minorticks_off()
         ax.set_xlabel(name.replace("_", " "))
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
@@ -549,7 +552,9 @@ def update_readme(readme_path: str | Path, sections: dict[str, str]) -> bool:
     text = _replace_sections(original, sections, path)
     if text == original:
         return False
+    mode = path.stat().st_mode & 0o7777
     atomic_write_text(path, text)
+    os.chmod(path, mode)  # the temporary file's 0600 must not stick to a tracked README
     return True
 
 

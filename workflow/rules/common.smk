@@ -1,3 +1,5 @@
+import os
+
 # Path helpers and the lists the pipeline expands over; logic lives in the nerhpo package.
 PARAMS_FILE = workflow.configfiles[-1] if workflow.configfiles else "params.yaml"
 FAMILIES = list(config["tag_families"])
@@ -32,7 +34,9 @@ def hpo_threads():
 
 def hpo_settings(algorithm):
     """The settings one study depends on: only its own algorithm's block (cf. dvc.yaml)."""
-    shared = {k: v for k, v in HPO.items() if k not in ALGORITHM_BLOCKS + ("ray_address",)}
+    shared = {
+        k: v for k, v in HPO.items() if k not in ALGORITHM_BLOCKS + ("ray_address",)
+    }
     return {
         "seed": config["seed"],
         "train": config["train"],
@@ -62,4 +66,15 @@ def all_targets():
     baselines = expand(
         "results/baseline/bs{n}.json", n=config["baseline"]["batch_sizes"]
     )
-    return data + study_files("best.json") + evals + baselines
+    return (
+        data
+        + study_files("best.json")
+        + evals
+        + baselines
+        + ["results/report/tables.md"]
+    )
+
+
+def ray_head_wanted():
+    """One shared Ray head for the run's HPO jobs, unless params name a cluster to join."""
+    return not HPO["ray_address"] and os.environ.get("NERHPO_RAY_HEAD", "1") != "0"

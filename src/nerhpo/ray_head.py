@@ -1,0 +1,95 @@
+"""A Ray head shared by all HPO jobs of one pipeline run, so each job attaches (about 0.1 s)
+instead of starting its own Ray (about 10 s on two cores, ../shared/design/MEASURED.md).
+
+The pipeline starts it once (Snakemake ``onstart``) and stops it at the end. A watcher process
+stops it too when the pipeline process dies, even by SIGKILL, so a killed run leaves no Ray behind.
+HPO jobs that find no head (DVC, a single script run) start a local Ray instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+HEAD_DIR = Path(".nerhpo-ray")
+
+
+def ray_bin() -> str:
+    return shutil.which("ray", path=str(Path(sys.executable).parent)) or "ray"
+
+
+def env() -> dict:
+    return {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def head_address(head_dir: Path = HEAD_DIR) -> str | None:
+    """The running pipeline head's address, or None."""
+    address_file = head_dir / "address"
+    if not address_file.exists():
+        return None
+    return address_file.read_text().strip() or None
+
+
+def start(
+    num_cpus: int, num_gpus: int | None, watch_pid: int | None, head_dir: Path = HEAD_DIR
+) -> str:
+    stop(head_dir)
+    head_dir.mkdir(parents=True, exist_ok=True)
+    port = 6390 + os.getpid() % 500
+    cmd = [
+        ray_bin(),
+        "start",
+        "--head",
+        f"--port={port}",
+        f"--num-cpus={num_cpus}",
+        "--include-dashboard=false",
+        "--disable-usage-stats",
+    ]
+    if num_gpus is not None:  # else Ray detects the GPUs itself
+        cmd.append(f"--num-gpus={num_gpus}")
+    proc = subprocess.run(cmd, env=env(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ray start failed: {proc.stderr.strip()[-500:]}")
+    address = f"127.0.0.1:{port}"
+    (head_dir / "address").write_text(address + "\n")
+    if watch_pid:
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "nerhpo.ray_head", "watch", str(watch_pid), str(head_dir)],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        (head_dir / "watcher.pid").write_text(f"{watcher.pid}\n")
+    log.info("Ray head at %s (%d CPUs)", address, num_cpus)
+    return address
+
+
+def stop(head_dir: Path = HEAD_DIR) -> None:
+    if not head_dir.exists():
+        return
+    subprocess.run([ray_bin(), "stop", "--force"], env=env(), capture_output=True)
+    shutil.rmtree(head_dir, ignore_errors=True)
+
+
+def watch(pid: int, head_dir: Path) -> None:
+    """Stop the head once ``pid`` (the pipeline) is gone."""
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if not head_dir.exists():
+            return
+        time.sleep(1.0)
+    stop(head_dir)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "watch":
+        watch(int(sys.argv[2]), Path(sys.argv[3]))

@@ -1,0 +1,156 @@
+"""The whole pipeline on a tiny config: Snakemake and DVC give the same README tables; the report
+is idempotent; DVC tracks params per stage; push and pull restore a model that scores the same."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from project_copy import make_copy, run, tiny_params
+from test_hpo import TINY_MODEL
+
+pytestmark = pytest.mark.slow
+
+VARIANT_COLUMNS = [
+    "cased",
+    "uncased",
+    "uncased-cased-mix",
+    "uncased-cased-both",
+    "ne-lower",
+    "ne-lower-cased-mix",
+    "ne-lower-cased-both",
+]
+
+
+def e2e_params():
+    return tiny_params(
+        model={"max_length": 64, "scratch": TINY_MODEL},
+        train={"learning_rate": 0.003, "batch_size": 16, "epochs": 2},
+        hpo={
+            "num_samples": 2,
+            "max_epochs": 2,
+            "concurrency": 1,
+            "asha": {"grace_period": 1, "reduction_factor": 2},
+            "pbt": {"perturbation_interval": 1, "quantile_fraction": 0.5},
+        },
+        baseline={"batch_sizes": [16, 32]},
+    )
+
+
+def tables(readme: str) -> dict[str, str]:
+    """The generated README sections, without the header line (it names the run's date)."""
+    sections = dict(re.findall(r"<!-- BEGIN (\S+) -->\n(.*?)<!-- END \1 -->", readme, re.S))
+    sections.pop("results-header")
+    return sections
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+
+
+@pytest.fixture(scope="module")
+def snakemake_run(tmp_path_factory):
+    root = make_copy(tmp_path_factory.mktemp("smk") / "project", e2e_params())
+    proc = run(["snakemake", "--cores", "2"], root, timeout=1500)
+    return root, proc
+
+
+def test_snakemake_builds_everything(snakemake_run):
+    root, proc = snakemake_run
+    readme = (root / "README.md").read_text()
+    sections = tables(readme)
+    for name in ("dev-table", "test-table"):
+        rows = table_rows(sections[name])
+        assert len(rows) == 18
+        header = [c.strip() for c in sections[name].splitlines()[0].strip("|").split("|")]
+        assert header[3:] == VARIANT_COLUMNS
+        for row in rows:
+            values = [float(c.strip("*")) for c in row[3:]]
+            assert len(values) == 7 and all(0.0 <= v <= 1.0 for v in values)
+    assert len(table_rows(sections["hparams-table"])) == 18
+    assert len(table_rows(sections["batch-size-table"])) == 2
+    for png in ("anytime.png", "hparams.png", "heatmap_original.png", "heatmap_simple.png"):
+        assert (root / "results/report" / png).stat().st_size > 1000
+    # the Ray head the pipeline started is gone again
+    assert not (root / ".nerhpo-ray").exists()
+    # the report is idempotent: running it again changes nothing
+    before = readme
+    run(
+        ["snakemake", "--cores", "1", "--forcerun", "report", "--", "results/report/tables.md"],
+        root,
+    )
+    assert (root / "README.md").read_text() == before
+
+
+def test_dvc_repro_gives_the_same_tables(snakemake_run, tmp_path):
+    smk_root, _ = snakemake_run
+    root = make_copy(tmp_path / "project", e2e_params())
+    # a shared Ray head for the HPO stages, as the Snakefile's onstart does
+    run(["python", "workflow/scripts/ray_head.py", "start", "--cpus", "2"], root)
+    try:
+        run(["dvc", "repro", "--quiet"], root, timeout=1500)
+    finally:
+        run(["python", "workflow/scripts/ray_head.py", "stop"], root)
+    assert tables((root / "README.md").read_text()) == tables((smk_root / "README.md").read_text())
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], root).stdout
+    shown = run(["dvc", "metrics", "show", "--json"], root).stdout
+    assert "results/eval/original/cased/asha.json" in shown
+
+    # a PBT-only change: only the PBT studies and what follows them are out of date
+    params = (root / "params.yaml").read_text()
+    (root / "params.yaml").write_text(
+        params.replace("quantile_fraction: 0.5", "quantile_fraction: 0.4")
+    )
+    status = json.loads(run(["dvc", "status", "--json"], root).stdout)
+    changed = set(status)
+    assert changed, "dvc status saw no change"
+    assert all("pbt" in s or s == "report" for s in changed), changed
+    assert {s for s in changed if s.startswith("hpo@")} == {
+        f"hpo@{f}-{v}-pbt"
+        for f in ("original", "simple")
+        for v in ("cased", "uncased", "uncased-cased-mix")
+    }
+    (root / "params.yaml").write_text(params)
+
+    # push to a local remote, pull into a fresh clone: the model reloads and scores the same
+    remote = tmp_path / "remote"
+    run(["dvc", "remote", "add", "-f", "-d", "local", str(remote)], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results"], root)
+    run(["dvc", "push", "--quiet"], root)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(root), str(clone)], tmp_path)
+    shutil.rmtree(clone / "src", ignore_errors=True)
+    (clone / "src").symlink_to((root / "src").resolve())
+    run(["dvc", "pull", "--quiet"], clone)
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], clone).stdout
+    study = "results/hpo/original/cased/asha"
+    assert (clone / study / "model/model.safetensors").read_bytes() == (
+        root / study / "model/model.safetensors"
+    ).read_bytes()
+    out = clone / "rescored.json"
+    run(
+        [
+            "python",
+            "workflow/scripts/evaluate.py",
+            "--family",
+            "original",
+            "--variant",
+            "cased",
+            "--algorithm",
+            "asha",
+            "--out",
+            str(out),
+        ],
+        clone,
+    )
+    original = json.loads((root / "results/eval/original/cased/asha.json").read_text())
+    rescored = json.loads(out.read_text())
+    assert rescored["scores"] == original["scores"] or all(
+        rescored["scores"][s][v]["f1"] == pytest.approx(original["scores"][s][v]["f1"], abs=1e-9)
+        for s in ("dev", "test")
+        for v in VARIANT_COLUMNS
+    )
+    subprocess.run(["git", "status"], cwd=clone, capture_output=True)
