@@ -130,6 +130,12 @@ def bucket_length(n: int, buckets: tuple[int, ...] | None) -> int:
     return n
 
 
+def static_buckets(model, sizes=(32, 64, 128, 256, 512)) -> tuple[int, ...]:
+    """Padding lengths for GPU batches: few shapes, so CUDA graphs and kernels are reused."""
+    limit = model.config.max_position_embeddings
+    return tuple(b for b in sizes if b < limit) + (limit,)
+
+
 def collate(data: Encoded, idx: list[int], pad_id: int, buckets=None) -> dict[str, torch.Tensor]:
     width = bucket_length(max(len(data.input_ids[i]) for i in idx), buckets)
     ids = np.full((len(idx), width), pad_id, dtype=np.int64)
@@ -196,7 +202,7 @@ class TrialTrainer:
         self.model = model.to(self.device)
         self.train_data, self.dev_data = train, dev
         self.pad_id = pad_id
-        self.buckets = (32, 64, 128, 256, 512) if self.device.type == "cuda" else None
+        self.buckets = static_buckets(model) if self.device.type == "cuda" else None
         self.epoch = 0
         self.step = 0
         self.history: list[dict] = []
@@ -285,8 +291,10 @@ class TrialTrainer:
                     if torch.is_tensor(value)
                     else torch.tensor(value)
                 )
+        state["rng.torch"] = torch.get_rng_state()  # so a resumed trial continues identically
         save_file(state, str(directory / "optimizer.safetensors"))
         meta = {
+            "python_rng": [self.rng.getstate()[0], list(self.rng.getstate()[1]), None],
             "epoch": self.epoch,
             "step": self.step,
             "config": asdict(self.config),
@@ -310,6 +318,7 @@ class TrialTrainer:
                 f"{directory}: checkpoint does not match the model ({missing[:3]} {unexpected[:3]})"
             )
         state = load_file(str(directory / "optimizer.safetensors"))
+        torch.set_rng_state(state.pop("rng.torch"))
         params = [p for g in self.optimizer.param_groups for p in g["params"]]
         for i, p in enumerate(params):
             entries = {
@@ -321,4 +330,6 @@ class TrialTrainer:
                 }
         meta = json.loads((directory / "trainer_state.json").read_text())
         self.epoch, self.step, self.history = meta["epoch"], meta["step"], meta.get("history", [])
+        version, internal, gauss = meta["python_rng"]
+        self.rng.setstate((version, tuple(internal), gauss))
         return meta

@@ -1,0 +1,157 @@
+"""The trainer's fast path is correct: padding/bucketing changes nothing, alignment is first-subword,
+checkpoints continue a trial identically, and weights load only from safetensors."""
+
+import tempfile
+
+import pytest
+import torch
+from transformers import BertForTokenClassification
+
+from nerhpo.corpus import Sentence
+from nerhpo.model import ModelLoadError, load_token_classifier, scratch_config, train_wordpiece
+from nerhpo.trial_trainer import (
+    IGNORE,
+    TrialConfig,
+    TrialTrainer,
+    bucket_length,
+    collate,
+    encode,
+    length_batches,
+    predict,
+)
+
+LABELS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
+SIZE = dict(hidden_size=16, num_layers=1, num_heads=2, intermediate_size=32, max_length=32)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    sents = [
+        Sentence(
+            ["Anna", "Müller", "wohnt", "in", "Berlin", "."],
+            ["B-PER", "I-PER", "O", "O", "B-LOC", "O"],
+        ),
+        Sentence(["Heute", "regnet", "es", "."], ["O", "O", "O", "O"]),
+        Sentence(["Wort", "Hamburg"], ["O", "B-LOC"]),
+    ] * 4
+    tok = train_wordpiece([" ".join(s.tokens) for s in sents], 120)
+    data = encode(sents, tok, {label: i for i, label in enumerate(LABELS)}, 32)
+    return sents, tok, data
+
+
+def fresh_trainer(tok, data, **cfg):
+    torch.manual_seed(0)
+    config = scratch_config(len(tok), SIZE)
+    config.num_labels = len(LABELS)
+    model = BertForTokenClassification(config)
+    return TrialTrainer(
+        model, data, data, TrialConfig(batch_size=4, epochs=3, **cfg), tok.pad_token_id, "cpu"
+    )
+
+
+def test_first_subword_carries_the_label(setup):
+    _, tok, _ = setup
+    sentence = Sentence(["Berlinregnet", "Hamburg"], ["O", "B-LOC"])  # unseen: split up
+    data = encode([sentence], tok, {label: i for i, label in enumerate(LABELS)}, 32)
+    ids, labels = data.input_ids[0], data.labels[0]
+    assert labels[0] == IGNORE and labels[-1] == IGNORE  # [CLS], [SEP]
+    word_ids = tok(sentence.tokens, is_split_into_words=True).word_ids()
+    assert len(word_ids) > 4  # the long word is split into several subwords
+    firsts = [
+        i for i, w in enumerate(word_ids) if w is not None and (i == 0 or word_ids[i - 1] != w)
+    ]
+    assert [labels[i] for i in firsts] == [0, 1]
+    assert all(labels[i] == IGNORE for i in range(len(ids)) if i not in firsts)
+
+
+def test_truncated_words_are_counted_and_predicted_as_o(setup):
+    sents, tok, _ = setup
+    long = Sentence(["Berlin"] * 40, ["B-LOC"] * 40)
+    enc = encode([long], tok, {label: i for i, label in enumerate(LABELS)}, 16)
+    assert enc.truncated_words == 40 - 14
+    trainer = fresh_trainer(tok, enc)
+    pred = predict(trainer.model, enc, tok.pad_token_id)
+    assert len(pred[0]) == 40 and pred[0][14:] == ["O"] * 26
+
+
+def test_bucketed_and_padded_batches_match_single_sentences(setup):
+    _, tok, data = setup
+    trainer = fresh_trainer(tok, data)
+    model = trainer.model.eval()
+    for buckets in (None, (8, 16, 32)):
+        batch = collate(data, list(range(len(data))), tok.pad_token_id, buckets)
+        if buckets:
+            assert batch["input_ids"].shape[1] in buckets
+        with torch.no_grad():
+            out = model(**batch)
+            for i in range(3):
+                n = len(data.input_ids[i])
+                single = collate(data, [i], tok.pad_token_id)
+                alone = model(**single)
+                torch.testing.assert_close(out.logits[i, :n], alone.logits[0], atol=1e-5, rtol=1e-4)
+    # the loss over a padded batch equals the token-weighted mean of the single-sentence losses
+    with torch.no_grad():
+        batch = collate(data, [0, 1, 2], tok.pad_token_id, (32,))
+        total = model(**batch).loss
+        parts = [
+            (
+                model(**collate(data, [i], tok.pad_token_id)).loss,
+                sum(x != IGNORE for x in data.labels[i]),
+            )
+            for i in range(3)
+        ]
+        weighted = sum(loss * n for loss, n in parts) / sum(n for _, n in parts)
+    torch.testing.assert_close(total, weighted, atol=1e-5, rtol=1e-4)
+
+
+def test_length_batches_sort_and_cover():
+    lengths = [5, 1, 9, 3, 7, 2]
+    fixed = length_batches(lengths, 2, None)
+    assert fixed == [[1, 5], [3, 0], [4, 2]]
+    import random
+
+    shuffled = length_batches(lengths, 2, random.Random(0))
+    assert sorted(i for b in shuffled for i in b) == list(range(6))
+    assert bucket_length(20, (16, 32)) == 32 and bucket_length(20, None) == 20
+
+
+def test_checkpoint_continues_identically(setup):
+    _, tok, data = setup
+    a = fresh_trainer(tok, data)
+    a.train_epoch()
+    with tempfile.TemporaryDirectory() as d:
+        a.save_checkpoint(d)
+        a.train_epoch()
+        b = fresh_trainer(tok, data)
+        torch.manual_seed(123)  # the checkpoint must restore the RNG, whatever it is now
+        b.load_checkpoint(d)
+        b.train_epoch()
+    assert (a.epoch, a.step) == (b.epoch, b.step)
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(pa, pb)
+
+
+def test_nan_loss_raises(setup):
+    _, tok, data = setup
+    trainer = fresh_trainer(tok, data, learning_rate=1e12)
+    with pytest.raises(FloatingPointError, match="loss is"):
+        for _ in range(3):
+            trainer.train_epoch()
+
+
+def test_only_safetensors_are_loaded(tmp_path, setup):
+    _, tok, data = setup
+    config = scratch_config(len(tok), SIZE)
+    model = BertForTokenClassification(config)
+    (tmp_path / "bin_only").mkdir()
+    config.save_pretrained(tmp_path / "bin_only")
+    torch.save(model.state_dict(), tmp_path / "bin_only" / "pytorch_model.bin")
+    with pytest.raises(
+        ModelLoadError, match="no .safetensors weights .found only pytorch_model.bin"
+    ):
+        load_token_classifier(tmp_path / "bin_only", LABELS)
+    model.bert.save_pretrained(tmp_path / "safe", safe_serialization=True)  # an encoder
+    tok.save_pretrained(tmp_path / "safe")
+    loaded = load_token_classifier(tmp_path / "safe", LABELS, attention_dropout=0.3)
+    assert loaded.config.attention_probs_dropout_prob == 0.3
+    assert loaded.num_labels == len(LABELS)
