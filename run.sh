@@ -37,7 +37,11 @@ shift || true
 case "$cmd" in
     pipeline)
         setup
-        snakemake --cores "${NERHPO_CORES:-all}" "$@"
+        # a run killed by SIGKILL leaves Snakemake's lock behind; clear it if no run is alive
+        if [ -n "$(ls -A .snakemake/locks 2>/dev/null)" ] && ! pgrep -f "$PWD/$VENV/bin/snakemake" >/dev/null; then
+            snakemake --unlock >/dev/null 2>&1 || true
+        fi
+        snakemake --profile profiles/default "$@"
         ;;
     test)
         setup

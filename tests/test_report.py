@@ -324,6 +324,7 @@ def test_script_one_line_error_and_header(results, tmp_path):
         results=str(results),
         readme=str(readme),
         out=str(tmp_path / "out"),
+        findings=None,
         verbose=False,
     )
     cli.run(script.main, args)

@@ -24,6 +24,7 @@ import contextlib
 import copy
 import gc
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -121,6 +122,29 @@ class Setup:
     tokenizer: Any = field(default=None, repr=False)
 
 
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Send what libraries print (the Trainer's log dicts, the tokenizer trainer's progress,
+    written by Rust straight to file descriptor 1) to stderr, keeping stdout for JSON lines."""
+    sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):  # no real file behind sys.stdout
+        fd = saved = None
+    try:
+        if fd is not None:
+            sys.stderr.flush()
+            os.dup2(sys.stderr.fileno(), fd)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        if fd is not None and saved is not None:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
 # -- setup ---------------------------------------------------------------------------------------
 def prepare(opts: BenchmarkOptions) -> Setup:
     """Read and encode the data, train the WordPiece tokenizer, build the seeded initial model."""
@@ -182,6 +206,28 @@ def fresh_model(setup: Setup):
     model = BertForTokenClassification(copy.deepcopy(setup.model_config))
     model.load_state_dict(setup.init_state)
     return model
+
+
+def warm_up(setup: Setup, steps: int = 2) -> None:
+    """A few untimed training steps on a throwaway model, so that whichever run comes first does
+    not pay for thread pools, kernel selection and allocator growth."""
+    import torch
+
+    from nerhpo.trial_trainer import collate, use_bf16
+
+    device = torch.device(setup.device)
+    model = fresh_model(setup).to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    for step in range(min(steps, len(setup.train))):
+        idx = list(range(step, min(len(setup.train), step + SEED_BATCH_SIZE)))
+        batch = {k: v.to(device) for k, v in collate(setup.train, idx, setup.pad_id).items()}
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16(device)):
+            loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    _sync(device)
+    del model, optimizer
 
 
 # -- measurement helpers -------------------------------------------------------------------------
@@ -354,8 +400,7 @@ def run_hf_trainer(setup: Setup, opts: BenchmarkOptions, best: bool) -> dict:
             callbacks=[timer],
         )
         log.info("%s: transformers.Trainer, batch size %d, bf16 %s", name, batch_size, bf16)
-        with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs
-            trainer.train()
+        trainer.train()
         peak_mem = _peak_gb(device)
         dev_f1 = _f1(trainer.model, setup, device)
     return _result(
@@ -482,7 +527,8 @@ def _packed_worker(rank: int, setup: Setup, opts: BenchmarkOptions, barrier, que
     device = torch.device(setup.device)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-        torch.cuda.reset_peak_memory_stats()
+    warm_up(setup)
+    _reset_peak(device)
     queue.put({"rank": rank, **_train_ours(setup, opts, opts.seed + rank, opts.compile, barrier)})
 
 
@@ -570,7 +616,9 @@ def run_benchmark(opts: BenchmarkOptions, emit: Callable[[dict], None] | None = 
     if opts.threads:
         torch.set_num_threads(opts.threads)
     emit = emit or (lambda _: None)
-    setup = prepare(opts)
+    with stdout_to_stderr():
+        setup = prepare(opts)
+        warm_up(setup)
     cuda = torch.device(setup.device).type == "cuda"
     if not cuda and (opts.compile or opts.packed):
         log.warning("--compile and --packed need CUDA; skipped on %s", setup.device)
@@ -578,14 +626,16 @@ def run_benchmark(opts: BenchmarkOptions, emit: Callable[[dict], None] | None = 
     for name in RUNS:
         if name not in opts.runs:
             continue
-        if name == "ours":
-            result = run_ours(setup, opts, compile_model=cuda and opts.compile)
-        else:
-            result = run_hf_trainer(setup, opts, best=name == "trainer-best")
+        with stdout_to_stderr():
+            if name == "ours":
+                result = run_ours(setup, opts, compile_model=cuda and opts.compile)
+            else:
+                result = run_hf_trainer(setup, opts, best=name == "trainer-best")
         results.append(result)
         emit(result)
     if cuda and opts.packed > 1:
-        result = run_packed(setup, opts, opts.packed)
+        with stdout_to_stderr():
+            result = run_packed(setup, opts, opts.packed)
         results.append(result)
         emit(result)
     results.append(summary(results, setup, opts))

@@ -636,10 +636,16 @@ def write_report(
     params_digest: str,
     resources_per_study: float = 1.0,
     resource: str = "CPU",
+    extra_sections: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Figures and tables.md into ``out_dir``, then the README's generated sections."""
+    """Figures and tables.md into ``out_dir``, then the README's generated sections.
+
+    ``extra_sections`` (e.g. the findings stage's text) go between their own markers.
+    """
     readme = Path(readme_path)
-    _replace_sections(_read_readme(readme), dict.fromkeys(SECTION_NAMES, ""), readme)  # fail fast
+    extra = extra_sections or {}
+    names = dict.fromkeys(SECTION_NAMES + tuple(extra), "")
+    _replace_sections(_read_readme(readme), names, readme)  # fail fast
     out = Path(out_dir)
     figures = write_figures(data, out)
     sections = build_sections(
@@ -653,5 +659,5 @@ def write_report(
         resource,
     )
     atomic_write_text(out / "tables.md", tables_markdown(sections))
-    update_readme(readme_path, sections)
+    update_readme(readme_path, {**sections, **extra})
     return sections

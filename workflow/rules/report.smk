@@ -13,6 +13,7 @@ rule report:
         baselines=expand(
             "results/baseline/bs{n}.json", n=config["baseline"]["batch_sizes"]
         ),
+        findings=rules.findings.output.markdown,
     output:
         tables="results/report/tables.md",
         anytime=report(
@@ -43,4 +44,4 @@ rule report:
         file=PARAMS_FILE,
     shell:
         "python workflow/scripts/report.py --params {params.file} --readme README.md"
-        " --out results/report > {log} 2>&1"
+        " --out results/report --findings {input.findings} > {log} 2>&1"

@@ -9,6 +9,22 @@ from nerhpo import cli
 from nerhpo.config import load_params
 
 
+def findings_section(path):
+    """The findings stage's markdown for the README's findings markers (its own heading dropped)."""
+    if not path:
+        return {}
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise cli.UserError(f"{path}: file not found (run the findings stage first)") from None
+    lines = text.splitlines()
+    if lines and lines[0].startswith("## "):
+        lines = lines[1:]
+    return {"findings": "\n".join(lines).strip() + "\n"}
+
+
 def main(args):
     from nerhpo import report
 
@@ -36,6 +52,7 @@ def main(args):
             params_digest=report.params_hash(args.params),
             resources_per_study=float(resources),
             resource=resource,
+            extra_sections=findings_section(args.findings),
         )
     except report.ReportError as err:
         raise cli.UserError(str(err)) from None
@@ -48,4 +65,5 @@ if __name__ == "__main__":
     p.add_argument(
         "--out", default="results/report", help="tables and figures (default: %(default)s)"
     )
+    p.add_argument("--findings", help="findings markdown for the README's findings section")
     cli.run(main, p.parse_args())
