@@ -124,24 +124,22 @@ class Setup:
 
 @contextlib.contextmanager
 def stdout_to_stderr():
-    """Send what libraries print (the Trainer's log dicts, the tokenizer trainer's progress,
-    written by Rust straight to file descriptor 1) to stderr, keeping stdout for JSON lines."""
+    """Send what libraries print (the Trainer's log dicts; the tokenizer trainer's progress,
+    which Rust writes straight to file descriptor 1) to stderr, keeping stdout for JSON lines."""
     sys.stdout.flush()
+    sys.stderr.flush()
     try:
-        fd = sys.stdout.fileno()
-        saved = os.dup(fd)
-    except (AttributeError, OSError, ValueError):  # no real file behind sys.stdout
-        fd = saved = None
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no file descriptors 1 and 2 to work with
+        saved = None
     try:
-        if fd is not None:
-            sys.stderr.flush()
-            os.dup2(sys.stderr.fileno(), fd)
         with contextlib.redirect_stdout(sys.stderr):
             yield
     finally:
-        sys.stdout.flush()
-        if fd is not None and saved is not None:
-            os.dup2(saved, fd)
+        sys.stderr.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
             os.close(saved)
 
 

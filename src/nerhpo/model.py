@@ -23,18 +23,45 @@ class ModelLoadError(RuntimeError):
     """A model directory that cannot be loaded safely."""
 
 
+def wordpiece_vocab(texts: list[str], vocab_size: int, max_piece: int = 12) -> list[str]:
+    """A WordPiece vocabulary chosen by frequency, deterministically.
+
+    The tokenizers library's trainer breaks ties between equally frequent merges differently
+    from run to run, so the same corpus gave different vocabularies (and different results).
+    Here every word-initial piece and every ``##`` continuation piece is counted over the corpus,
+    and the most frequent ones are kept (ties broken alphabetically); all characters are in.
+    """
+    from collections import Counter
+
+    from tokenizers import pre_tokenizers
+
+    pre = pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(w for w, _ in pre.pre_tokenize_str(text))
+    pieces: Counter[str] = Counter()
+    chars: set[str] = set()
+    for word, count in words.items():
+        chars.update(word)
+        for i in range(len(word)):
+            for j in range(i + 1, min(len(word), i + max_piece) + 1):
+                pieces[word[i:j] if i == 0 else "##" + word[i:j]] += count
+    base = SPECIAL_TOKENS + sorted(chars) + sorted("##" + c for c in chars)
+    taken = set(base)
+    ranked = sorted((p for p in pieces if p not in taken), key=lambda p: (-pieces[p], p))
+    return base + ranked[: max(0, vocab_size - len(base))]
+
+
 def train_wordpiece(texts: list[str], vocab_size: int, lowercase: bool = False):
-    """A BERT-style WordPiece tokenizer trained on ``texts`` (the tokenizers library)."""
+    """A BERT-style WordPiece tokenizer for ``texts`` (the tokenizers library's WordPiece model)."""
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
     from transformers import PreTrainedTokenizerFast
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    vocab = {piece: i for i, piece in enumerate(wordpiece_vocab(texts, vocab_size))}
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
-    trainer = WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
-    tok.train_from_iterator(texts, trainer=trainer)
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

@@ -1,0 +1,113 @@
+"""The throughput benchmark on a micro model and 60 real GermEval sentences: all three runs."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from project_copy import ROOT
+
+from nerhpo.benchmark import BenchmarkOptions, padded_tokens, run_benchmark
+
+FIELDS = {
+    "run",
+    "device",
+    "tokens_per_s",
+    "padding_share",
+    "peak_gpu_mem_gb",
+    "bf16_peak_share",
+    "dev_f1",
+    "epochs",
+    "seconds",
+}
+
+
+@pytest.fixture(scope="module")
+def lines(germeval_dir):
+    import torch
+
+    threads = torch.get_num_threads()
+    out = []
+    try:
+        run_benchmark(
+            BenchmarkOptions(
+                data=germeval_dir,
+                train_file="NER-de-dev.tsv",
+                dev_file="NER-de-dev.tsv",
+                max_sentences=60,
+                size="micro",
+                epochs=1,
+                runs=("seed", "trainer-best", "ours"),
+                threads=1,
+            ),
+            emit=out.append,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+def test_one_line_per_run_then_summary(lines):
+    assert [line.get("run") for line in lines] == ["seed", "trainer-best", "ours", None]
+    for line in lines[:-1]:
+        assert FIELDS <= line.keys()
+        assert line["tokens_per_s"] > 0
+        assert 0 <= line["padding_share"] < 1
+        assert 0.0 <= line["dev_f1"] <= 1.0
+        assert line["epochs"] == 1 and line["seconds"] > 0
+        if line["device"] == "cpu":
+            assert line["peak_gpu_mem_gb"] is None and line["bf16_peak_share"] is None
+    summary = lines[-1]
+    assert {"ratio_vs_seed", "ratio_vs_trainer_best", "f1_gap"} <= summary.keys()
+    assert summary["ratio_vs_seed"] > 0 and summary["ratio_vs_trainer_best"] > 0
+    json.dumps(lines)  # every line is JSON-serialisable
+
+
+def test_same_data_and_less_padding_for_ours(lines):
+    seed, best, ours = lines[:3]
+    # every run trains on the same tokens, one epoch
+    assert seed["train_tokens"] == best["train_tokens"] == ours["train_tokens"]
+    assert ours["padding_share"] < seed["padding_share"]
+    assert seed["batch_size"] == 8 and best["batch_size"] == ours["batch_size"] == 32
+    assert best["sampling"] == "group_by_length"
+
+
+def test_padded_tokens_follows_sorted_batches_and_buckets():
+    assert padded_tokens([10, 1, 3, 2], 2) == 2 * 2 + 2 * 10
+    assert padded_tokens([10, 1, 3, 2], 2, (4, 16)) == 2 * 4 + 2 * 16
+
+
+def test_stdout_is_json_lines_only(germeval_dir, capfd):
+    """Library chatter (tokenizer trainer, Trainer logs) must not reach stdout."""
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        run_benchmark(
+            BenchmarkOptions(
+                data=germeval_dir,
+                train_file="NER-de-dev.tsv",
+                max_sentences=20,
+                size="micro",
+                runs=("seed",),
+                threads=1,
+            ),
+            emit=lambda line: print(json.dumps(line), flush=True),
+        )
+    finally:
+        torch.set_num_threads(threads)
+    out = capfd.readouterr().out.splitlines()
+    assert len(out) == 2
+    assert [json.loads(line).get("run") for line in out] == ["seed", None]
+
+
+def test_script_help():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "workflow/scripts/benchmark.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    for flag in ("--data", "--size", "--runs", "--batch-size", "--packed", "--compile"):
+        assert flag in result.stdout
