@@ -36,7 +36,7 @@ def model_dir(tmp_path_factory):
 
     torch.manual_seed(0)
     texts = [" ".join(s.tokens) for s in SENTENCES] + [" ".join(WORDS).lower()]
-    tokenizer = train_wordpiece(texts, vocab_size=200)
+    tokenizer = train_wordpiece(texts, vocab_size=5000)
     size = {
         "hidden_size": 32,
         "num_layers": 1,

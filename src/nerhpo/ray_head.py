@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,12 +42,14 @@ def start(
 ) -> str:
     stop(head_dir)
     head_dir.mkdir(parents=True, exist_ok=True)
-    port = 6390 + os.getpid() % 500
+    port = free_port()
+    temp_dir = Path(tempfile.gettempdir()) / f"nerhpo-ray-{port}"
     cmd = [
         ray_bin(),
         "start",
         "--head",
         f"--port={port}",
+        f"--temp-dir={temp_dir}",
         f"--num-cpus={num_cpus}",
         "--include-dashboard=false",
         "--disable-usage-stats",
@@ -58,6 +61,7 @@ def start(
         raise RuntimeError(f"ray start failed: {proc.stderr.strip()[-500:]}")
     address = f"127.0.0.1:{port}"
     (head_dir / "address").write_text(address + "\n")
+    (head_dir / "temp_dir").write_text(f"{temp_dir}\n")
     if watch_pid:
         watcher = subprocess.Popen(
             [sys.executable, "-m", "nerhpo.ray_head", "watch", str(watch_pid), str(head_dir)],
@@ -70,11 +74,60 @@ def start(
     return address
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def head_processes(temp_dir: str):
+    """This head's processes (and their children), not any other Ray on the machine.
+
+    ``ray stop`` would stop every Ray of every user and pipeline on the machine.
+    """
+    import psutil
+
+    roots = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(temp_dir in arg for arg in proc.info["cmdline"] or []):
+                roots.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    found = {p.pid: p for p in roots}
+    for proc in roots:
+        try:
+            found.update({c.pid: c for c in proc.children(recursive=True)})
+        except psutil.NoSuchProcess:
+            continue
+    return list(found.values())
+
+
 def stop(head_dir: Path = HEAD_DIR) -> None:
-    if not head_dir.exists():
+    """Stop the head started from ``head_dir`` and nothing else."""
+    import psutil
+
+    temp_file = head_dir / "temp_dir"
+    if not temp_file.exists():
+        shutil.rmtree(head_dir, ignore_errors=True)
         return
-    subprocess.run([ray_bin(), "stop", "--force"], env=env(), capture_output=True)
+    temp_dir = temp_file.read_text().strip()
+    procs = head_processes(temp_dir)
+    for proc in procs:
+        try:
+            proc.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=5)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
     shutil.rmtree(head_dir, ignore_errors=True)
+    shutil.rmtree(temp_dir, ignore_errors=True)
 
 
 def watch(pid: int, head_dir: Path) -> None:
