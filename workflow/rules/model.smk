@@ -45,5 +45,6 @@ rule hpo:
         file=PARAMS_FILE,
         settings=lambda wc: hpo_settings(wc.algorithm),
     shell:
-        "python workflow/scripts/hpo.py --params {params.file} --family {wildcards.family}"
+        "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} --"
+        " python workflow/scripts/hpo.py --params {params.file} --family {wildcards.family}"
         " --variant {wildcards.variant} --algorithm {wildcards.algorithm} > {log} 2>&1"
