@@ -41,7 +41,7 @@ case "$cmd" in
         if [ -n "$(ls -A .snakemake/locks 2>/dev/null)" ] && ! pgrep -f "$PWD/$VENV/bin/snakemake" >/dev/null; then
             snakemake --unlock >/dev/null 2>&1 || true
         fi
-        snakemake --profile profiles/default "$@"
+        snakemake --cores "${NERHPO_CORES:-all}" "$@"
         ;;
     test)
         setup

@@ -1,6 +1,7 @@
 """GPU slots across real processes (no GPU needed: a fake list of GPU ids): no GPU is handed to
 two jobs at once, a SIGKILLed job gives its GPU back, multi-GPU requests get distinct GPUs."""
 
+import json
 import os
 import signal
 import subprocess
@@ -59,8 +60,6 @@ def spawn(worker, lock_dir, out, n=1, gpus=FAKE, start_at=0.0, hold=None):
 
 
 def read(out: Path) -> dict:
-    import json
-
     return json.loads(out.read_text())
 
 

@@ -10,6 +10,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import torch
+
 from nerhpo.corpus import read_corpus
 from nerhpo.evaluate import score
 from nerhpo.model import load_token_classifier, load_tokenizer
@@ -32,6 +34,7 @@ def run_baseline(
     config = TrialConfig.from_dict(
         {**params["train"], "batch_size": batch_size, "seed": params["seed"]}
     )
+    torch.manual_seed(config.seed)  # the new classifier head's initialisation
     model = load_token_classifier(
         model_dir, labels, config.attention_dropout, config.hidden_dropout
     )

@@ -410,6 +410,13 @@ def _edges(values: pd.Series, bins: int, log: bool) -> np.ndarray:
 
 def _binned(values: pd.Series, edges: np.ndarray, fmt: str) -> pd.Series:
     labels = [f"{format(a, fmt)}–{format(b, fmt)}" for a, b in zip(edges[:-1], edges[1:])]
+    digits = 1
+    while len(set(labels)) < len(labels) and digits < 8:  # close edges: print more digits
+        digits += 1
+        wider = fmt.replace(".1", f".{digits}")
+        labels = [f"{format(a, wider)}–{format(b, wider)}" for a, b in zip(edges[:-1], edges[1:])]
+    if len(set(labels)) < len(labels):
+        labels = [f"bin {i + 1}" for i in range(len(labels))]
     return pd.cut(values, edges, labels=labels, include_lowest=True)
 
 

@@ -158,6 +158,7 @@ def trainable(config: dict, payload: dict) -> None:
     cfg = TrialConfig.from_dict(
         {**payload["defaults"], **config, "epochs": payload["max_epochs"], "seed": payload["seed"]}
     )
+    torch.manual_seed(cfg.seed)  # the new classifier head: same init whichever worker runs it
     model = load_token_classifier(
         payload["model_dir"], payload["labels"], cfg.attention_dropout, cfg.hidden_dropout
     )

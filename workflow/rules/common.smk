@@ -77,4 +77,8 @@ def all_targets():
 
 def ray_head_wanted():
     """One shared Ray head for the run's HPO jobs, unless params name a cluster to join."""
-    return not HPO["ray_address"] and os.environ.get("NERHPO_RAY_HEAD", "1") != "0"
+    return (
+        workflow.local_exec
+        and not HPO["ray_address"]
+        and os.environ.get("NERHPO_RAY_HEAD", "1") != "0"
+    )

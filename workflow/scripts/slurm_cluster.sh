@@ -130,7 +130,7 @@ start() {
             idle) log "up: node $HOST idle (config $CONF)"; sinfo >&2; return ;;
             drain* | down*) break ;;
         esac
-        alive slurmctld && alive slurmd || break
+        if ! alive slurmctld || ! alive slurmd; then break; fi
         sleep 0.2
     done
     log "the node did not become idle ($(node_state)):"
