@@ -318,9 +318,10 @@ def run_study(study: Study) -> dict:
                 verbose=0,
                 callbacks=[_progress_callback(study)],
                 checkpoint_config=tune.CheckpointConfig(
-                    # the best, plus the latest, which Ray always keeps (resume); PBT keeps a few
-                    # more, or a trial may exploit a donor checkpoint that is already deleted
-                    num_to_keep=3 if study.algorithm == "pbt" else 1,
+                    # the best, plus the latest, which Ray always keeps (resume). PBT keeps all
+                    # while it runs (a trial may restore a donor's checkpoint that later stopped
+                    # being among the best); prune_checkpoints trims them when the study ends.
+                    num_to_keep=None if study.algorithm == "pbt" else 1,
                     checkpoint_score_attribute=METRIC,
                     checkpoint_score_order="max",
                 ),
@@ -335,6 +336,8 @@ def run_study(study: Study) -> dict:
         errors = "; ".join(f"{r.trial_id}: {r.error}" for r in table.itertuples())
         raise StudyFailed(f"{study.tag}: no trial finished ({len(table)} failed): {errors}")
     best = export_best(study, grid_result, out)
+    freed = prune_checkpoints(tune_dir)
+    final_bytes = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     wall = time.time() - started
     summary = {
         "trials": len(table),
@@ -343,12 +346,16 @@ def run_study(study: Study) -> dict:
         "epochs": int(table.epochs.sum()),
         "best_dev_f1": best["dev_f1"],
         "wall_seconds": round(wall, 1),
+        # disk: what the job keeps, and at least what it held before pruning checkpoints
+        "disk_mb_final": round(final_bytes / 1e6, 1),
+        "disk_mb_peak_at_least": round((final_bytes + freed) / 1e6, 1),
     }
     atomic_write_json(out / "summary.json", summary)
     print(
         f"[{study.tag}] finished: {summary['trials']} trials ({summary['failed']} failed, "
         f"{summary['stopped_early']} stopped early), {summary['epochs']} epochs, best dev F1 "
-        f"{best['dev_f1']:.4f} (trial {best['trial_id']}, epoch {best['epoch']}), {wall:.0f} s",
+        f"{best['dev_f1']:.4f} (trial {best['trial_id']}, epoch {best['epoch']}), {wall:.0f} s, "
+        f"{summary['disk_mb_final']} MB on disk",
         flush=True,
     )
     return summary
@@ -379,6 +386,25 @@ def study_fingerprint(study: Study) -> str:
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest() + "\n"
+
+
+def prune_checkpoints(tune_dir: Path) -> int:
+    """Keep per trial only its latest checkpoint (resume) and its best one; return bytes freed."""
+    freed = 0
+    for trial_dir in tune_dir.glob("*/"):
+        checkpoints = sorted(trial_dir.glob("checkpoint_*"))
+        progress = trial_dir / "progress.csv"
+        if len(checkpoints) <= 1 or not progress.exists():
+            continue
+        rows = pd.read_csv(progress)
+        keep = {checkpoints[-1].name}
+        if METRIC in rows and "checkpoint_dir_name" in rows and rows[METRIC].notna().any():
+            keep.add(rows.loc[rows[METRIC].idxmax(), "checkpoint_dir_name"])
+        for checkpoint in checkpoints:
+            if checkpoint.name not in keep:
+                freed += sum(f.stat().st_size for f in checkpoint.rglob("*") if f.is_file())
+                shutil.rmtree(checkpoint)
+    return freed
 
 
 def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
