@@ -16,11 +16,11 @@ from project_copy import ROOT, deep_update
 pytestmark = pytest.mark.slow
 
 TINY_MODEL = {
-    "vocab_size": 400,
-    "hidden_size": 32,
+    "vocab_size": 2000,
+    "hidden_size": 64,
     "num_layers": 1,
     "num_heads": 2,
-    "intermediate_size": 64,
+    "intermediate_size": 128,
     "max_length": 64,
     "pretrain_epochs": 1,
     "pretrain_learning_rate": 0.001,
@@ -33,16 +33,16 @@ def tiny_hpo_params(**edits):
     params = deep_update(
         params,
         {
-            "corpus": {"demo": {"train_sentences": 80, "dev_sentences": 30, "test_sentences": 30}},
+            "corpus": {"demo": {"train_sentences": 200, "dev_sentences": 40, "test_sentences": 30}},
             "model": {"max_length": 64, "scratch": TINY_MODEL},
-            "train": {"learning_rate": 0.003, "batch_size": 16, "epochs": 3},
+            "train": {"learning_rate": 0.003, "batch_size": 4, "epochs": 3},
             "hpo": {
                 "num_samples": 4,
                 "max_epochs": 3,
                 "concurrency": 1,
                 "search_space": {
                     "learning_rate": {"type": "loguniform", "low": 0.001, "high": 0.01},
-                    "batch_size": {"type": "choice", "values": [8, 16]},
+                    "batch_size": {"type": "choice", "values": [4, 8]},
                 },
                 "asha": {"grace_period": 1, "reduction_factor": 2},
                 "tpe": {"grace_period": 1, "reduction_factor": 2},
@@ -141,7 +141,8 @@ def test_failing_trial_is_recorded_and_study_goes_on(workdir):
                     "low": 1e-3,
                     "high": 1e-2,
                     "grid": [3e-3, 1e12],
-                }
+                },
+                "batch_size": {"type": "choice", "values": [8]},
             }
         }
     )
@@ -161,7 +162,8 @@ def test_study_with_no_finished_trial_fails_clearly(workdir):
     params = tiny_hpo_params(
         hpo={
             "search_space": {
-                "learning_rate": {"type": "loguniform", "low": 1e-3, "high": 1e-2, "grid": [1e12]}
+                "learning_rate": {"type": "loguniform", "low": 1e-3, "high": 1e-2, "grid": [1e12]},
+                "batch_size": {"type": "choice", "values": [8]},
             }
         }
     )
@@ -211,7 +213,10 @@ def test_sigkill_and_resume(workdir, tmp_path):
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 6 and trials.trial_id.is_unique
     # trials finished before the kill were not trained again: their progress has 3 rows, once
-    for trial_dir in (out / "tune").glob("trainable_*"):
+    # (a trial killed before its first report may leave an empty directory behind)
+    reported = [p.parent for p in (out / "tune").glob("trainable_*/progress.csv")]
+    assert len(reported) == 6
+    for trial_dir in reported:
         rows = pd.read_csv(trial_dir / "progress.csv")
         assert list(rows.training_iteration) == list(range(1, len(rows) + 1))
         if trial_dir.name in trained_before:

@@ -100,6 +100,8 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     max_t = hpo["max_epochs"]
+    # Tune ignores max_concurrent_trials for a SearchAlgorithm; the generator must limit itself
+    random_search = BasicVariantGenerator(random_state=seed, max_concurrent=hpo["concurrency"])
     if algorithm in ("asha", "tpe"):
         asha = hpo[algorithm]
         scheduler = ASHAScheduler(
@@ -109,9 +111,9 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
             reduction_factor=asha["reduction_factor"],
         )
     if algorithm == "asha":
-        return BasicVariantGenerator(random_state=seed), scheduler
+        return random_search, scheduler
     if algorithm in ("random", "grid"):
-        return BasicVariantGenerator(random_state=seed), FIFOScheduler()
+        return random_search, FIFOScheduler()
     if algorithm == "bohb":
         from ray.tune.search.bohb import TuneBOHB
 
@@ -124,7 +126,7 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         pbt = hpo["pbt"]
         random.seed(seed)  # PBT draws its perturbations from the random module
         mutations = {k: v for k, v in space.items() if k in CONTINUOUS}
-        return BasicVariantGenerator(random_state=seed), PopulationBasedTraining(
+        return random_search, PopulationBasedTraining(
             time_attr="training_iteration",
             perturbation_interval=pbt["perturbation_interval"],
             quantile_fraction=pbt["quantile_fraction"],
