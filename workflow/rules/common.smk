@@ -76,9 +76,13 @@ def all_targets():
 
 
 def ray_head_wanted():
-    """One shared Ray head for the run's HPO jobs, unless params name a cluster to join."""
+    """A Ray head shared by the run's HPO jobs: only on request (NERHPO_RAY_HEAD=1).
+
+    With ray 2.60, two Tune studies running at the same time on one head wrote trials into each
+    other's experiment folders, so by default every HPO job starts its own local Ray.
+    """
     return (
         workflow.local_exec
         and not HPO["ray_address"]
-        and os.environ.get("NERHPO_RAY_HEAD", "1") != "0"
+        and os.environ.get("NERHPO_RAY_HEAD", "0") == "1"
     )
