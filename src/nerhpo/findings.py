@@ -18,15 +18,8 @@ import numpy as np
 import pandas as pd
 
 from nerhpo.atomic import atomic_write_bytes
+from nerhpo.hparams import HPARAMS
 
-HPARAMS = (
-    "learning_rate",
-    "weight_decay",
-    "warmup_ratio",
-    "attention_dropout",
-    "hidden_dropout",
-    "batch_size",
-)
 MIN_TRIALS = 5  # fewer finished trials than this give no importance at all
 FIGSIZE = (7.0, 4.5)
 DPI = 100

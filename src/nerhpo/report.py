@@ -21,15 +21,8 @@ import pandas as pd
 from tabulate import tabulate
 
 from nerhpo.atomic import atomic_write_bytes, atomic_write_text
+from nerhpo.hparams import HPARAMS
 
-HPARAMS = (
-    "learning_rate",
-    "weight_decay",
-    "warmup_ratio",
-    "attention_dropout",
-    "hidden_dropout",
-    "batch_size",
-)
 SECTION_NAMES = (
     "results-header",
     "dev-table",

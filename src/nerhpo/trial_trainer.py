@@ -22,14 +22,6 @@ from nerhpo.corpus import Sentence
 
 log = logging.getLogger(__name__)
 IGNORE = -100
-HPARAMS = (
-    "learning_rate",
-    "weight_decay",
-    "warmup_ratio",
-    "attention_dropout",
-    "hidden_dropout",
-    "batch_size",
-)
 
 
 @dataclass
