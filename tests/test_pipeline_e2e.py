@@ -80,8 +80,10 @@ def test_snakemake_builds_everything(snakemake_run):
     assert len(table_rows(sections["batch-size-table"])) == 2
     for png in ("anytime.png", "hparams.png", "heatmap_original.png", "heatmap_simple.png"):
         assert (root / "results/report" / png).stat().st_size > 1000
-    # the Ray head the pipeline started is gone again
+    # no Ray head was left behind, and Snakemake's HTML report holds the figures
     assert not (root / ".nerhpo-ray").exists()
+    run(["snakemake", "--report", "report.html"], root)
+    assert (root / "report.html").stat().st_size > 100_000
     # the report is idempotent: running it again changes nothing
     before = readme
     run(
@@ -99,6 +101,8 @@ def test_dvc_repro_gives_the_same_tables(snakemake_run, tmp_path):
     assert "Data and pipelines are up to date" in run(["dvc", "status"], root).stdout
     shown = run(["dvc", "metrics", "show", "--json"], root).stdout
     assert "results/eval/original/cased/asha.json" in shown
+    plots = json.loads(run(["dvc", "plots", "show", "--json"], root).stdout)
+    assert "results/report/anytime.png" in plots["data"]
 
     # a PBT-only change: only the PBT studies and what follows them are out of date
     params = (root / "params.yaml").read_text()
