@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from nerhpo.atomic import atomic_directory, atomic_write_json, atomic_write_text
-from nerhpo.trial_trainer import HPARAMS, TrialConfig
+from nerhpo.hparams import HPARAMS
+from nerhpo.trial_trainer import TrialConfig
 
 log = logging.getLogger(__name__)
 
