@@ -34,8 +34,10 @@ onstart:
 
 
 onsuccess:
-    shell("python workflow/scripts/ray_head.py stop")
+    if ray_head_wanted():
+        shell("python workflow/scripts/ray_head.py stop")
 
 
 onerror:
-    shell("python workflow/scripts/ray_head.py stop")
+    if ray_head_wanted():
+        shell("python workflow/scripts/ray_head.py stop")

@@ -28,20 +28,16 @@ def main(args):
 
     from nerhpo.atomic import atomic_write_json
     from nerhpo.evaluate import evaluate_model
-    from nerhpo.model import ModelLoadError
 
-    try:
-        result = evaluate_model(
-            model_dir,
-            args.data_root,
-            args.family,
-            variants,
-            params["model"]["max_length"],
-            train_variant=args.variant,
-            algorithm=args.algorithm,
-        )
-    except ModelLoadError as err:
-        raise cli.UserError(str(err)) from None
+    result = evaluate_model(
+        model_dir,
+        args.data_root,
+        args.family,
+        variants,
+        params["model"]["max_length"],
+        train_variant=args.variant,
+        algorithm=args.algorithm,
+    )
     atomic_write_json(out, result)
 
 
