@@ -197,8 +197,14 @@ def load_script():
 def write_fixture(tmp_path: Path) -> tuple[Path, Path]:
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["hpo"].update(
-        families=["original"], train_variants=["cased"], algorithms=["asha", "pbt"]
+        families=["original"],
+        train_variants=["cased"],
+        algorithms=["asha", "pbt"],
+        repeats=1,  # the comparison is the main studies themselves, without re-training
+        retrain_seeds=0,
+        compare={"families": ["original"], "train_variants": ["cased"], "algorithms": ["asha"]},
     )
+    params["sprint"]["enabled"] = False
     params["hpo"]["search_space"] = SPACE
     params_path = tmp_path / "params.yaml"
     params_path.write_text(yaml.safe_dump(params), encoding="utf-8")
@@ -221,6 +227,8 @@ def write_fixture(tmp_path: Path) -> tuple[Path, Path]:
             "config": {h: top[h].item() for h in SPACE},
         }
         (study / "best.json").write_text(json.dumps(best), encoding="utf-8")
+        summary = {"trials": len(frame), "epochs": int(frame["epochs"].sum()), "wall_seconds": 1}
+        (study / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     return params_path, results
 
 
@@ -231,7 +239,9 @@ def test_script_writes_outputs(tmp_path):
     out = tmp_path / "findings"
     args = Namespace(params=str(params_path), results=str(results), out=str(out), margin=0.1)
     cli.run(load_script().main, args)
-    names = {"findings.md", "importance.csv", "border.json"} | {
+    names = {"findings.md", "importance.csv", "border.json", "comparison.json"} | {
+        "compare_anytime.png",
+        "compare_retrain.png",
         "importance.png",
         "lr_batch_heatmap.png",
         "lr_warmup_heatmap.png",
@@ -239,6 +249,8 @@ def test_script_writes_outputs(tmp_path):
     assert names <= {p.name for p in out.iterdir()}
     text = (out / "findings.md").read_text(encoding="utf-8")
     assert "has the highest mean best dev F1" in text and "bad" in text
+    assert "Winner on the mean best dev F1 of study: `asha`" in text
+    assert "only compared algorithm" in text
     assert list(pd.read_csv(out / "importance.csv").columns) == ["param", "importance", "std"]
     assert json.loads((out / "border.json").read_text())["margin"] == 0.1
     first = (out / "importance.png").read_bytes()

@@ -32,8 +32,27 @@ def e2e_params():
             "concurrency": 1,
             "asha": {"grace_period": 1, "reduction_factor": 2},
             "pbt": {"perturbation_interval": 1, "quantile_fraction": 0.5},
+            # the comparison: asha (repeat 0 = its main study) and random, 2 HPO seeds each,
+            # every best configuration re-trained with 2 training seeds
+            "repeats": 2,
+            "retrain_seeds": 2,
+            "compare": {
+                "families": ["original"],
+                "train_variants": ["cased"],
+                "algorithms": ["asha", "random"],
+            },
         },
         baseline={"batch_sizes": [16, 32]},
+        sprint={
+            "enabled": True,
+            "family": "original",
+            "variant": "cased",
+            "algorithm": "asha",
+            "data_fraction": 0.5,
+            "num_samples": 2,
+            "max_epochs": 1,
+            "keep": 1,
+        },
     )
 
 
@@ -79,6 +98,7 @@ def test_snakemake_builds_everything(snakemake_run):
     assert len(table_rows(sections["batch-size-table"])) == 2
     for png in ("anytime.png", "hparams.png", "heatmap_original.png", "heatmap_simple.png"):
         assert (root / "results/report" / png).stat().st_size > 1000
+    check_comparison_and_sprint(root, sections["findings"])
     # no Ray head was left behind, and Snakemake's HTML report holds the figures
     assert not (root / ".nerhpo-ray").exists()
     run(["snakemake", "--report", "report.html"], root)
@@ -90,6 +110,55 @@ def test_snakemake_builds_everything(snakemake_run):
         root,
     )
     assert (root / "README.md").read_text() == before
+
+
+def check_comparison_and_sprint(root, findings_section):
+    """The repeat, re-seed and sprint stages ran and their numbers reached the Findings."""
+    series = root / "results/repeats/original/cased"
+    assert not (series / "asha/r0").exists()  # repeat 0 of asha is the main study
+    for study, seed in (("asha/r1", 43), ("random/r0", 42), ("random/r1", 43)):
+        best = json.loads((series / study / "best.json").read_text())
+        assert best["seed"] == seed and 0.0 <= best["dev_f1"] <= 1.0
+        assert json.loads((series / study / "cost.json").read_text())["cpu_seconds"] > 0
+    for algorithm in ("asha", "random"):
+        retrain = json.loads(
+            (root / f"results/retrain/original/cased/{algorithm}.json").read_text()
+        )
+        assert retrain["seeds"] == [1042, 1043]
+        assert [s["repeat"] for s in retrain["studies"]] == [0, 1]
+        for study in retrain["studies"]:
+            assert [r["seed"] for r in study["runs"]] == [1042, 1043]
+            for r in study["runs"]:
+                assert 0.0 <= r["dev_f1"] <= 1.0 and 0.0 <= r["test_f1"] <= 1.0
+                assert r["dev_f1"] == max(r["dev_f1_per_epoch"])  # the best epoch, on dev
+    comparison = json.loads((root / "results/findings/comparison.json").read_text())
+    assert set(comparison["algorithms"]) == {"asha", "random"}
+    for numbers in comparison["algorithms"].values():
+        assert numbers["best_dev"]["n"] == 2 and numbers["retrain_dev"]["n"] == 4
+    assert comparison["verdict"]["winner"] in ("asha", "random")
+    space = json.loads((root / "results/sprint/space.json").read_text())
+    assert set(space["search_space"]) == set(e2e_params()["hpo"]["search_space"])
+    cheap = json.loads((root / "results/sprint/cheap/summary.json").read_text())
+    assert cheap["trials"] == 2 and cheap["epochs"] <= 2
+    rows = json.loads((root / "results/findings/sprint.json").read_text())["rows"]
+    assert [r["round"] for r in rows][0] == "cheap round" and len(rows) == 4
+    for words in (
+        "Which HPO method to trust",
+        "Winner on the mean re-trained dev F1",
+        "training-seed noise",
+        "Progressive-fidelity sprint",
+    ):
+        assert words in findings_section, words
+    for png in ("compare_anytime.png", "compare_retrain.png"):
+        assert (root / "results/findings" / png).stat().st_size > 1000
+
+
+LOCAL_STATE = ("results/repeats", "results/sprint/cheap", "results/sprint/full")
+
+
+def local_state(path: str) -> bool:
+    """Outputs kept only locally (persist, no DVC cache): Ray Tune state and whole study folders."""
+    return path.endswith(("/tune", "/study.fingerprint")) or path.startswith(LOCAL_STATE)
 
 
 def test_dvc_repro_gives_the_same_tables(snakemake_run, tmp_path):
@@ -132,15 +201,16 @@ def test_dvc_repro_gives_the_same_tables(snakemake_run, tmp_path):
     run(["dvc", "pull", "--quiet"], clone)
     # everything is back but the Ray Tune state, which stays local (persist, no cache); the
     # findings and report read its progress files (anytime curves), so they see it missing
+    # (as do the repeated and sprint studies, whose folders hold their Tune state)
     status = json.loads(run(["dvc", "status", "--json"], clone).stdout)
     for stage, changes in status.items():
-        if stage in ("findings", "report"):
-            assert all(set(c.get("changed deps", {})) == {"results/hpo"} for c in changes), changes
-            continue
-        missing = [path for change in changes for path in change.get("changed outs", {})]
-        assert stage.startswith("hpo@") and all(
-            p.endswith(("/tune", "/study.fingerprint")) for p in missing
-        ), (stage, changes)
+        for change in changes:
+            assert isinstance(change, dict), (stage, changes)
+            deps = set(change.get("changed deps", {}))
+            outs = set(change.get("changed outs", {}))
+            assert deps | outs, (stage, changes)
+            assert all(d == "results/hpo" or local_state(d) for d in deps), (stage, changes)
+            assert all(local_state(o) for o in outs), (stage, changes)
     study = "results/hpo/original/cased/asha"
     assert (clone / study / "model/model.safetensors").read_bytes() == (
         root / study / "model/model.safetensors"

@@ -603,8 +603,14 @@ def findings_markdown(
     margin: float = 0.1,
     seed: int | None = None,
     title: str = "## Findings",
+    comparison: str | None = None,
+    sprint: str | None = None,
 ) -> str:
-    """The README's "Findings" section; every claim carries its number, spread and n."""
+    """The README's "Findings" section; every claim carries its number, spread and n.
+
+    ``comparison`` (repeated studies, re-trained winners; nerhpo.compare) comes first, as the
+    answer to "which method to trust"; ``sprint`` (nerhpo.sprint) after the heat maps.
+    """
     ok = finished(trials)
     studies = trials.groupby(["family", "variant", "algorithm"]).ngroups if len(trials) else 0
     parts = [title] if title else []
@@ -616,6 +622,9 @@ def findings_markdown(
         "and never used to choose."
     )
 
+    if comparison:
+        parts.append(comparison.strip())
+        parts.append("### All main studies (one HPO seed each)")
     summary = algorithm_summary(best, test_scores)
     parts.append(_winner_text(best, summary))
     if not summary.empty:
@@ -703,6 +712,9 @@ def findings_markdown(
     parts.append(_heat_text(pats.get("lr_batch"), pats.get("lr_batch_n"), "batch size"))
     parts.append("### Learning rate × warm-up ratio (mean dev F1 of finished trials)")
     parts.append(_heat_text(pats.get("lr_warmup"), pats.get("lr_warmup_n"), "warm-up ratio"))
+
+    if sprint:
+        parts.append(sprint.strip())
 
     failures = pats.get("failures", [])
     parts.append("### Failed trials")

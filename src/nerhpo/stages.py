@@ -57,9 +57,30 @@ def family_labels(data_dir: str | Path) -> list[str]:
     return label_list(types)
 
 
+def study_hpo(params: dict, overrides: dict | None = None) -> dict:
+    """The hpo settings a study runs with: params' hpo block without the comparison's keys
+    (``repeats``, ``retrain_seeds``, ``compare``, which are no study setting and must not change
+    a study's fingerprint), updated with ``overrides`` (a sprint's budget or narrowed space)."""
+    from nerhpo.compare import COMPARE_KEYS
+
+    hpo = {k: v for k, v in params["hpo"].items() if k not in COMPARE_KEYS}
+    return {**hpo, **(overrides or {})}
+
+
 def make_study(
-    params: dict, family: str, variant: str, algorithm: str, data_dir, model_dir, out_dir
+    params: dict,
+    family: str,
+    variant: str,
+    algorithm: str,
+    data_dir,
+    model_dir,
+    out_dir,
+    *,
+    seed: int | None = None,
+    hpo_overrides: dict | None = None,
 ):
+    """A Study from params; ``seed`` (default: params' seed) and ``hpo_overrides`` serve the
+    repeated studies (another HPO seed) and the sprints (another budget, data or space)."""
     from nerhpo.hpo import Study
 
     return Study(
@@ -70,8 +91,42 @@ def make_study(
         model_dir=Path(model_dir) if Path(model_dir).exists() else model_dir,
         out_dir=Path(out_dir),
         labels=family_labels(data_dir),
-        hpo=params["hpo"],
+        hpo=study_hpo(params, hpo_overrides),
         defaults=params["train"],
         max_length=params["model"]["max_length"],
-        seed=params["seed"],
+        seed=params["seed"] if seed is None else int(seed),
     )
+
+
+def run_costed(study) -> dict:
+    """Run a study and write ``cost.json`` beside its results: wall seconds and the CPU seconds
+    of this process tree while it ran (Ray's workers included)."""
+    import time
+
+    from nerhpo.hpo import run_study
+    from nerhpo.sprint import tree_cpu_seconds
+
+    cpu, wall = tree_cpu_seconds(), time.time()
+    summary = run_study(study)
+    cost = {
+        "cpu_seconds": round(tree_cpu_seconds() - cpu, 1),
+        "wall_seconds": round(time.time() - wall, 1),
+        "seed": study.seed,
+    }
+    atomic_write_json(Path(study.out_dir) / "cost.json", cost)
+    return {**summary, **cost}
+
+
+def run_repeats(params: dict, family: str, variant: str, algorithm: str, model_dir) -> dict:
+    """The extra repeats of one compared study series (repeat k: HPO seed params seed + k)."""
+    from nerhpo.compare import extra_repeats, repeat_seed, study_dir
+
+    data_dir = Path("data/variants") / family / variant
+    done = []
+    for k in extra_repeats(params, family, variant, algorithm):
+        out = study_dir(params, family, variant, algorithm, k)
+        seed = repeat_seed(params["seed"], k)
+        study = make_study(params, family, variant, algorithm, data_dir, model_dir, out, seed=seed)
+        summary = run_costed(study)
+        done.append({"repeat": k, "seed": seed, "dir": str(out), **summary})
+    return {"family": family, "variant": variant, "algorithm": algorithm, "repeats": done}

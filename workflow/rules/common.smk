@@ -34,9 +34,9 @@ def hpo_threads():
 
 def hpo_settings(algorithm):
     """The settings one study depends on: only its own algorithm's block (cf. dvc.yaml)."""
-    shared = {
-        k: v for k, v in HPO.items() if k not in ALGORITHM_BLOCKS + ("ray_address",)
-    }
+    # the comparison's keys (repeats, retrain_seeds, compare) are no setting of a main study
+    excluded = ALGORITHM_BLOCKS + ("ray_address", "repeats", "retrain_seeds", "compare")
+    shared = {k: v for k, v in HPO.items() if k not in excluded}
     return {
         "seed": config["seed"],
         "train": config["train"],

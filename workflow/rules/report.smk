@@ -14,6 +14,7 @@ rule report:
             "results/baseline/bs{n}.json", n=config["baseline"]["batch_sizes"]
         ),
         findings=rules.findings.output.markdown,
+        comparison=rules.findings.output.comparison,
     output:
         tables="results/report/tables.md",
         anytime=report(

@@ -2,9 +2,13 @@
 hyperparameters matter (fANOVA), which best values sit at a search-space border, and how
 learning rate interacts with batch size and warm-up.
 
+Also the fair comparison of the algorithms (hpo.compare: repeated studies with other HPO
+seeds, their best configurations re-trained with other training seeds; results/repeats,
+results/retrain) and, if sprint.enabled, the progressive-fidelity sprint (results/sprint).
+
 Reads results/hpo (and results/eval for reporting test F1 of the chosen models); writes
-findings.md, importance.csv, border.json and three figures into --out. The same results give
-byte-identical output.
+findings.md, importance.csv, border.json, comparison.json, sprint.json (if enabled) and the
+figures into --out. The same results give byte-identical output.
 """
 
 from nerhpo import cli
@@ -14,7 +18,7 @@ from nerhpo.config import load_params
 def main(args):
     from pathlib import Path
 
-    from nerhpo import findings
+    from nerhpo import compare, findings, sprint
     from nerhpo.atomic import atomic_write_json, atomic_write_text
 
     params = load_params(args.params)
@@ -27,12 +31,25 @@ def main(args):
         trials = findings.load_trials(args.results, *studies)
         best = findings.load_best(args.results, *studies)
         test_scores = findings.load_test_scores(args.results, best)
-    except findings.FindingsError as err:
+        repeats = compare.load_repeats(params, args.results, retrain=hpo["retrain_seeds"] > 0)
+        sprint_data = (
+            sprint.load_sprint(params, args.results) if params["sprint"]["enabled"] else None
+        )
+    except (findings.FindingsError, compare.CompareError) as err:
         raise cli.UserError(str(err)) from None
+    out = Path(args.out)
+    comparison = compare.to_json(repeats)
+    compare.write_figures(repeats, out)
+    seed_std = comparison["verdict"].get("seed_std")
+    sprint_text = None
+    if sprint_data is not None:
+        atomic_write_json(out / "sprint.json", compare._clean(sprint_data))
+        sprint_text = sprint.markdown(
+            params, sprint_data, seed_std if seed_std is not None else float("nan")
+        )
     importances = findings.importance(trials, space, seed=seed)
     flags = findings.border_check(best, space, margin=margin)
     pats = findings.patterns(trials)
-    out = Path(args.out)
     text = findings.findings_markdown(
         trials,
         best,
@@ -42,7 +59,11 @@ def main(args):
         test_scores=test_scores,
         margin=margin,
         seed=seed,
+        comparison=compare.markdown(params, repeats, figure="results/findings/compare_anytime.png")
+        + "\n\n![re-trained winners](results/findings/compare_retrain.png)",
+        sprint=sprint_text,
     )
+    atomic_write_json(out / "comparison.json", comparison)
     atomic_write_text(out / "importance.csv", importances.to_csv(index=False, float_format="%.6g"))
     atomic_write_json(out / "border.json", {"margin": margin, "flags": flags})
     findings.write_figures(importances, pats, out)

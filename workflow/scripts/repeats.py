@@ -1,0 +1,38 @@
+"""Run the extra repeats of one compared HPO study series (family x variant x algorithm).
+
+Repeat k uses HPO seed params seed + k; repeat 0 of an algorithm that is also a main study is
+that main study (results/hpo/...) and is not run again. Every other repeat writes
+results/repeats/{family}/{variant}/{algorithm}/r{k}/ (trials.csv, best.json, summary.json,
+cost.json, model/, tune/ for resuming); repeats.json in the series folder is written last.
+"""
+
+from nerhpo import cli
+from nerhpo.config import load_params
+
+
+def main(args):
+    from nerhpo.atomic import atomic_write_json
+    from nerhpo.hpo import ALGORITHMS, StudyFailed
+    from nerhpo.stages import model_source, run_repeats
+
+    params = load_params(args.params)
+    if args.algorithm not in ALGORITHMS:
+        raise cli.UserError(f"--algorithm {args.algorithm!r} is not one of {', '.join(ALGORITHMS)}")
+    try:
+        done = run_repeats(
+            params, args.family, args.variant, args.algorithm, args.model or model_source(params)
+        )
+    except StudyFailed as err:
+        raise cli.UserError(str(err)) from None
+    out = args.out or f"results/repeats/{args.family}/{args.variant}/{args.algorithm}/repeats.json"
+    atomic_write_json(out, done)
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--family", required=True, help="tag family, e.g. simple")
+    p.add_argument("--variant", required=True, help="training variant, e.g. uncased-cased-mix")
+    p.add_argument("--algorithm", required=True, help="asha, bohb, pbt, random, grid, tpe or gp")
+    p.add_argument("--model", help="encoder directory (default: from params / results/pretrained)")
+    p.add_argument("--out", help="summary JSON (default: results/repeats/.../repeats.json)")
+    cli.run(main, p.parse_args())

@@ -1,0 +1,63 @@
+"""Re-train the best configuration of every repeat of one compared study series with
+hpo.retrain_seeds training seeds (params seed + 1000 + j), and score each on dev and test.
+
+Each re-training runs hpo.max_epochs epochs with the HPO schedule and keeps the epoch with the
+best dev F1 (chosen on dev); its test F1 is only reported. The study's own exported model is
+scored too. Writes results/retrain/{family}/{variant}/{algorithm}.json.
+"""
+
+from nerhpo import cli
+from nerhpo.config import load_params
+
+
+def main(args):
+    import torch
+
+    from nerhpo.atomic import atomic_write_json
+    from nerhpo.compare import retrain_seed, study_dir
+    from nerhpo.retrain import retrain_study
+    from nerhpo.stages import family_labels, model_source
+
+    if args.threads < 1:
+        raise cli.UserError(f"--threads must be at least 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
+    params = load_params(args.params)
+    hpo = params["hpo"]
+    data_dir = f"data/variants/{args.family}/{args.variant}"
+    seeds = [retrain_seed(params["seed"], j) for j in range(int(hpo["retrain_seeds"]))]
+    studies = []
+    for k in range(int(hpo["repeats"])):
+        directory = study_dir(params, args.family, args.variant, args.algorithm, k)
+        if not (directory / "best.json").is_file():
+            raise cli.UserError(f"missing input file {directory / 'best.json'}")
+        result = retrain_study(
+            directory,
+            data_dir,
+            model_source(params),
+            family_labels(data_dir),
+            seeds,
+            int(hpo["max_epochs"]),
+            params["model"]["max_length"],
+        )
+        studies.append({"repeat": k, **result})
+    out = args.out or f"results/retrain/{args.family}/{args.variant}/{args.algorithm}.json"
+    atomic_write_json(
+        out,
+        {
+            "family": args.family,
+            "variant": args.variant,
+            "algorithm": args.algorithm,
+            "seeds": seeds,
+            "studies": studies,
+        },
+    )
+
+
+if __name__ == "__main__":
+    p = cli.parser(__doc__)
+    p.add_argument("--family", required=True, help="tag family, e.g. simple")
+    p.add_argument("--variant", required=True, help="training variant, e.g. uncased-cased-mix")
+    p.add_argument("--algorithm", required=True, help="the compared algorithm, e.g. asha")
+    p.add_argument("--out", help="output JSON (default: results/retrain/{family}/{variant}/...)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    cli.run(main, p.parse_args())
