@@ -18,6 +18,7 @@ from nerhpo.trial_trainer import (
     encode,
     length_batches,
     predict,
+    use_bf16,
 )
 
 LABELS = ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
@@ -102,6 +103,31 @@ def test_bucketed_and_padded_batches_match_single_sentences(setup):
         ]
         weighted = sum(loss * n for loss, n in parts) / sum(n for _, n in parts)
     torch.testing.assert_close(total, weighted, atol=1e-5, rtol=1e-4)
+
+
+def test_bf16_padded_batches_match_single_sentences(setup):
+    """The CPU/GPU bf16 path: padding must not change a sentence's logits beyond bf16 rounding."""
+    _, tok, data = setup
+    model = fresh_trainer(tok, data).model.eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(**collate(data, list(range(len(data))), tok.pad_token_id, (32,))).logits
+        for i in range(3):
+            n = len(data.input_ids[i])
+            alone = model(**collate(data, [i], tok.pad_token_id)).logits
+            torch.testing.assert_close(out[i, :n].float(), alone[0].float(), atol=0.05, rtol=0.05)
+
+
+def test_precision_choice(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.setenv("NERHPO_PRECISION", "fp32")
+    assert use_bf16(cpu) is False
+    monkeypatch.setenv("NERHPO_PRECISION", "bf16")
+    assert use_bf16(cpu) is True
+    monkeypatch.setenv("NERHPO_PRECISION", "auto")
+    assert use_bf16(cpu) == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    monkeypatch.setenv("NERHPO_PRECISION", "half")
+    with pytest.raises(ValueError, match="NERHPO_PRECISION='half'"):
+        use_bf16(cpu)
 
 
 def test_length_batches_sort_and_cover():

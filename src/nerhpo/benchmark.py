@@ -6,9 +6,10 @@ same epochs, learning rate and maximum length) with
 * ``seed``: ``transformers.Trainer`` at the seed's settings (fp32, per-device batch size 8,
   random sampling, every other argument at its default),
 * ``trainer-best``: the Trainer at its best settings for comparison (our batch size,
-  ``train_sampling_strategy="group_by_length"``, bf16 where the GPU has it),
+  ``train_sampling_strategy="group_by_length"``, bf16 where the hardware has it),
 * ``ours``: :class:`nerhpo.trial_trainer.TrialTrainer` (length-sorted batches, static buckets
-  and bf16 autocast on CUDA; optionally ``torch.compile`` on CUDA),
+  and bf16 autocast where the GPU or CPU computes bf16 natively; optionally ``torch.compile``
+  on CUDA),
 * ``ours-packed-K`` (CUDA only): K independent trials trained at once in K processes on one GPU.
 
 Each run yields one dict (a JSON line): real, non-pad tokens per second over training only,
@@ -350,6 +351,8 @@ def run_hf_trainer(setup: Setup, opts: BenchmarkOptions, best: bool) -> dict:
     import torch
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
+    from nerhpo.trial_trainer import use_bf16
+
     device = torch.device(setup.device)
 
     class Timer(TrainerCallback):
@@ -365,7 +368,7 @@ def run_hf_trainer(setup: Setup, opts: BenchmarkOptions, best: bool) -> dict:
 
     name = "trainer-best" if best else "seed"
     batch_size = opts.batch_size if best else SEED_BATCH_SIZE
-    bf16 = best and device.type == "cuda" and torch.cuda.is_bf16_supported()
+    bf16 = best and use_bf16(device)  # the same choice as ours: GPU bf16, CPU AVX512-BF16/AMX
     dataset = [
         {"input_ids": ids, "attention_mask": [1] * len(ids), "labels": labels}
         for ids, labels in zip(setup.train.input_ids, setup.train.labels)

@@ -103,6 +103,10 @@ def pretrain(
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
 
     from nerhpo.atomic import atomic_directory
+    from nerhpo.trial_trainer import use_bf16
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    bf16 = use_bf16(device)
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
@@ -110,7 +114,7 @@ def pretrain(
     texts = [" ".join(s) for s in words] + [" ".join(w.lower() for w in s) for s in words]
     tokenizer = train_wordpiece(texts, scratch["vocab_size"])
     config = scratch_config(len(tokenizer), scratch)
-    model = BertForMaskedLM(config)
+    model = BertForMaskedLM(config).to(device)
     max_len = scratch["max_length"]
     encoded = [
         tokenizer(s, is_split_into_words=True, truncation=True, max_length=max_len)["input_ids"]
@@ -136,8 +140,9 @@ def pretrain(
         rng.shuffle(batches)
         total, count = 0.0, 0
         for idx in batches:
-            batch = collator([{"input_ids": encoded[i]} for i in idx])
-            loss = model(**batch).loss
+            batch = collator([{"input_ids": encoded[i]} for i in idx]).to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = model(**batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
