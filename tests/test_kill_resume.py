@@ -1,6 +1,6 @@
-"""SIGKILL the whole Snakemake run (its process group) during the HPO stage, run it again: it
-finishes, no finished trial is trained again, every trial is in trials.csv once, and the tables
-equal those of an uninterrupted run with the same seeds."""
+"""SIGKILL the whole run (its process group) during the HPO stage, run it again: it finishes, no
+finished trial is trained again, every trial is in trials.csv once, and the tables equal those of
+an uninterrupted run with the same seeds. Once through Snakemake, once through ``dvc repro``."""
 
 import os
 import signal
@@ -16,6 +16,8 @@ from test_pipeline_e2e import e2e_params, tables
 
 pytestmark = pytest.mark.slow
 
+ALGORITHMS = ("asha", "random")
+
 
 def small_params():
     params = e2e_params()
@@ -23,7 +25,7 @@ def small_params():
     params["hpo"].update(
         families=["original"],
         train_variants=["cased"],
-        algorithms=["asha", "random"],
+        algorithms=list(ALGORITHMS),
         num_samples=4,
     )
     params["hpo"]["max_epochs"] = 3
@@ -42,48 +44,82 @@ def progress(root: Path) -> dict[str, int]:
     return out
 
 
-def test_sigkill_pipeline_and_resume(tmp_path):
-    reference = make_copy(tmp_path / "reference", small_params())
-    run(["snakemake", "--cores", "2"], reference, timeout=900)
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted Snakemake run (Snakemake and DVC give the same tables: test_pipeline_e2e)."""
+    root = make_copy(tmp_path_factory.mktemp("reference") / "project", small_params())
+    run(["snakemake", "--cores", "2"], root, timeout=900)
+    return root
 
-    root = make_copy(tmp_path / "killed", small_params())
+
+def start_and_kill(cmd: list[str], root: Path, log_path: Path) -> dict[str, int]:
+    """Start ``cmd`` in its own process group, SIGKILL the group once two trials have reported an
+    epoch, check that nothing of it survives; return the trials' epochs at the kill."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    log = open(tmp_path / "killed.log", "w")
-    proc = subprocess.Popen(
-        ["snakemake", "--cores", "2"],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        done = [n for n in progress(root).values() if n >= 1]
-        if len(done) >= 2:
-            break
-        time.sleep(0.3)
-    else:
-        pytest.fail("HPO never started: " + (tmp_path / "killed.log").read_text()[-3000:])
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            if len([n for n in progress(root).values() if n >= 1]) >= 2:
+                break
+            if proc.poll() is not None:
+                pytest.fail(f"{cmd[0]} ended before HPO got going: {log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        else:
+            pytest.fail("HPO never started: " + log_path.read_text()[-3000:])
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     before = progress(root)
     assert not all(
-        (root / f"results/hpo/original/cased/{a}/trials.csv").exists() for a in ("asha", "random")
+        (root / f"results/hpo/original/cased/{a}/trials.csv").exists() for a in ALGORITHMS
     )
-    # no Ray survives the run: the jobs' local Rays were in the killed process group
+    # no process survives the run: the jobs' local Rays were in the killed process group
     time.sleep(2)
     leftovers = subprocess.run(["pgrep", "-f", f"{root}"], capture_output=True, text=True).stdout
     assert not leftovers.strip(), "processes of the killed run are still alive"
+    return before
 
-    run(["snakemake", "--unlock"], root)
-    again = run(["snakemake", "--cores", "2"], root, timeout=900)
+
+def check_resumed(root: Path, before: dict[str, int], reference: Path) -> None:
+    """No trial finished before the kill was trained again; each trial ran once, epochs in order;
+    the README tables equal the uninterrupted run's."""
     after = progress(root)
     for trial, epochs in before.items():
         if epochs == 3:  # finished before the kill: not trained again
             assert after[trial] == 3, trial
-    for algorithm in ("asha", "random"):
-        trials = pd.read_csv(root / f"results/hpo/original/cased/{algorithm}/trials.csv")
+    for algorithm in ALGORITHMS:
+        study = root / f"results/hpo/original/cased/{algorithm}"
+        trials = pd.read_csv(study / "trials.csv", dtype={"trial_id": str})
         assert len(trials) == 4 and trials.trial_id.is_unique
+        assert set(trials.status) <= {"TERMINATED", "STOPPED"}
+        reported = sorted((study / "tune").glob("trainable_*/progress.csv"))
+        assert len(reported) == 4, reported
+        for path in reported:
+            rows = pd.read_csv(path)
+            assert list(rows.training_iteration) == list(range(1, len(rows) + 1)), path
     assert tables((root / "README.md").read_text()) == tables((reference / "README.md").read_text())
+
+
+def test_sigkill_pipeline_and_resume(reference, tmp_path):
+    root = make_copy(tmp_path / "killed", small_params())
+    before = start_and_kill(["snakemake", "--cores", "2"], root, tmp_path / "killed.log")
+    run(["snakemake", "--unlock"], root)
+    again = run(["snakemake", "--cores", "2"], root, timeout=900)
     assert again.returncode == 0
+    check_resumed(root, before, reference)
+
+
+def test_sigkill_dvc_repro_and_resume(reference, tmp_path):
+    """``dvc repro`` runs the stages one after another; its HPO stages keep their Ray Tune state
+    (``persist: true``), so the second ``dvc repro`` resumes the interrupted study. DVC clears
+    the dead process's entries in its lock files itself: nothing to unlock."""
+    root = make_copy(tmp_path / "killed", small_params())
+    before = start_and_kill(["dvc", "repro"], root, tmp_path / "killed.log")
+    again = run(["dvc", "repro"], root, timeout=900)
+    assert "resuming the study" in again.stdout + again.stderr
+    check_resumed(root, before, reference)
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], root).stdout

@@ -7,6 +7,7 @@ once) from params.yaml. The Tune state lives in ``{out}/tune`` so a killed job r
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import random
@@ -17,8 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from fsspec.implementations.local import LocalFileSystem
 
-from nerhpo.atomic import atomic_directory, atomic_write_json, atomic_write_text
+from nerhpo.atomic import (
+    _umask,
+    atomic_directory,
+    atomic_write_json,
+    atomic_write_text,
+    make_dirs,
+)
 from nerhpo.hparams import HPARAMS
 from nerhpo.trial_trainer import TrialConfig
 
@@ -151,6 +159,7 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
 # -- the trainable (runs inside Ray's worker processes) ----------------------------------------
 def trainable(config: dict, payload: dict) -> None:
     """One trial: resume from Tune's checkpoint if there is one, report dev F1 every epoch."""
+    import ray
     import torch
     from ray import tune
 
@@ -158,6 +167,9 @@ def trainable(config: dict, payload: dict) -> None:
     from nerhpo.trial_trainer import TrialTrainer
 
     torch.set_num_threads(max(1, int(payload["threads"])))
+    # where the trial runs (trials.csv's node column): which machine of a Ray cluster, or which
+    # node of several on one machine
+    where = {"node": ray.get_runtime_context().get_node_id()}
     cfg = TrialConfig.from_dict(
         {**payload["defaults"], **config, "epochs": payload["max_epochs"], "seed": payload["seed"]}
     )
@@ -177,6 +189,7 @@ def trainable(config: dict, payload: dict) -> None:
         f1 = trainer.evaluate()
         metrics = {METRIC: f1, "epoch": trainer.epoch, "epoch_seconds": time.perf_counter() - start}
         metrics.update(stats)
+        metrics.update(where)
         metrics.update({f"hp_{k}": getattr(cfg, k) for k in HPARAMS})
         with tempfile.TemporaryDirectory() as directory:
             trainer.save_checkpoint(directory)
@@ -184,6 +197,64 @@ def trainable(config: dict, payload: dict) -> None:
 
 
 # -- running a study ------------------------------------------------------------------------
+def atomic_storage():
+    """Ray Tune's storage file system for the local results folder, writing every file atomically.
+
+    Ray 2.60 copies its experiment state (``experiment_state-*.json``, the searcher state) from
+    the driver's staging folder into the storage folder by overwriting the file in place; a job
+    killed during that copy left an empty state file, and the resumed study lost its trials. Here
+    each file is written to a temporary name beside it and renamed when complete, so a killed job
+    leaves the previous complete version (and at most a stray ``.*.tmp`` file).
+    """
+    import pyarrow.fs
+
+    return pyarrow.fs.PyFileSystem(pyarrow.fs.FSSpecHandler(AtomicLocalFileSystem(auto_mkdir=True)))
+
+
+class _AtomicFile(io.FileIO):
+    """A file written under a temporary name and renamed to ``path`` when closed."""
+
+    def __init__(self, path: str):
+        directory, name = os.path.split(path)
+        fd, self.tmp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")
+        os.close(fd)
+        os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; Tune's files were 0644
+        self.target = path
+        super().__init__(self.tmp, "wb")
+
+    def close(self):
+        if self.closed:
+            return
+        super().close()
+        os.replace(self.tmp, self.target)
+
+
+class AtomicLocalFileSystem(LocalFileSystem):
+    """fsspec's local file system, but files opened for writing appear only when complete."""
+
+    def _open(self, path, mode="rb", block_size=None, **kwargs):
+        if "w" not in mode:
+            return super()._open(path, mode, block_size, **kwargs)
+        path = self._strip_protocol(path)
+        if self.auto_mkdir:
+            self.makedirs(self._parent(path), exist_ok=True)
+        return _AtomicFile(path)
+
+
+def tune_state_readable(tune_dir: Path) -> bool:
+    """Whether the newest experiment state Tune would resume from is complete JSON."""
+    import json
+
+    states = sorted(tune_dir.glob("experiment_state-*.json"))
+    if not states:
+        return False
+    try:
+        json.loads(states[-1].read_text())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _progress_callback(study: Study):
     from ray.tune import Callback
 
@@ -213,8 +284,26 @@ def _progress_callback(study: Study):
 
         def on_trial_error(self, iteration, trials, trial, **info):
             self._line(trial, "FAILED")
+            error = _trial_error(trial)
+            if error is not None:
+                print(f"[{study.tag}] trial {trial.trial_id}: {_one_line(error)}", flush=True)
 
     return Progress()
+
+
+def _trial_error(trial) -> BaseException | None:
+    """The error Tune just recorded for a trial (its pickled exception in the trial's folder)."""
+    import cloudpickle
+
+    try:
+        with open(trial.pickled_error_file, "rb") as handle:
+            return cloudpickle.load(handle)
+    except Exception:  # no pickled error (or not loadable): the text Tune wrote instead
+        try:
+            text = Path(trial.error_file).read_text().strip()
+        except (OSError, TypeError):
+            return None
+        return RuntimeError(text) if text else None
 
 
 def _fmt(v) -> str:
@@ -284,7 +373,7 @@ def run_study(study: Study) -> dict:
     hpo = study.hpo
     space = hpo["search_space"]
     out = study.out_dir.resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    make_dirs(out)  # an unwritable results folder fails here, before any training
     tune_dir = out / "tune"
     started = time.time()
     payload = prepare_payload(study)
@@ -297,9 +386,20 @@ def run_study(study: Study) -> dict:
         print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
         shutil.rmtree(tune_dir)
     atomic_write_text(stamp, fingerprint)
-    if tune.Tuner.can_restore(str(tune_dir)):
+    storage = atomic_storage()
+    if tune_dir.exists() and not tune_state_readable(tune_dir):
+        # a Tune state written before states were written atomically, cut off by a kill
+        print(
+            f"[{study.tag}] the saved Tune state in {tune_dir} is incomplete: starting the study "
+            "afresh",
+            flush=True,
+        )
+        shutil.rmtree(tune_dir)
+    if tune.Tuner.can_restore(str(tune_dir), storage_filesystem=storage):
         print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
-        tuner = tune.Tuner.restore(str(tune_dir), trainable=fn, resume_errored=False)
+        tuner = tune.Tuner.restore(
+            str(tune_dir), trainable=fn, resume_errored=False, storage_filesystem=storage
+        )
     else:
         search_alg, scheduler = search_parts(study.algorithm, hpo, tune_space(space), study.seed)
         grid = study.algorithm == "grid"
@@ -318,6 +418,7 @@ def run_study(study: Study) -> dict:
             run_config=tune.RunConfig(
                 name="tune",
                 storage_path=str(out),
+                storage_filesystem=storage,
                 verbose=0,
                 callbacks=[_progress_callback(study)],
                 checkpoint_config=tune.CheckpointConfig(
@@ -431,6 +532,9 @@ def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
         row = {"trial_id": trial_id, "status": status, "epochs": epochs, "best_dev_f1": best}
         row.update({k: result.config.get(k) for k in HPARAMS})
         row["wall_seconds"] = round(float(metrics.get("time_total_s", 0.0) or 0.0), 2)
+        # the Ray node of the trial's last report (empty if it failed before its first epoch)
+        row["node"] = metrics.get("node") or ""
+        row["node_ip"] = metrics.get("node_ip") or ""  # Tune's own field
         row["error"] = _one_line(result.error) if result.error is not None else ""
         rows.append(row)
     return pd.DataFrame(rows).sort_values("trial_id").reset_index(drop=True)
@@ -443,9 +547,39 @@ def trial_ids(grid_result) -> dict[str, str]:
 
 
 def _one_line(error: BaseException) -> str:
+    died = _process_died(error)
+    if died:
+        return died
     text = str(error).strip().splitlines()
     last = [line for line in text if line.strip()][-1] if text else type(error).__name__
     return last[:300]
+
+
+def _process_died(error: BaseException) -> str | None:
+    """A clear line for a trial whose worker process died (SIGKILL, the kernel's OOM killer, a
+    segfault) or that Ray's memory monitor killed; None for an exception raised in the trial."""
+    import re
+
+    from ray.exceptions import OutOfMemoryError, RayActorError
+
+    text = str(error)
+    if isinstance(error, OutOfMemoryError):
+        return "killed by Ray's memory monitor: the node ran low on memory (see Ray's logs)"
+    if not isinstance(error, RayActorError) and "The actor died" not in text:
+        return None
+    if "creation task" in text:  # an exception in the trial's set-up, not a dead process
+        return None
+    pid = re.search(r"\bpid: (\d+)", text)
+    ip = re.search(r"\bip: (\S+)", text)
+    where = ""
+    if pid:
+        where = f" (pid {pid.group(1)} on {ip.group(1)})" if ip else f" (pid {pid.group(1)})"
+    detail = re.search(r"Worker exit detail: (.*?\.)(?: |$)", text)
+    detail = f"; Ray: {detail.group(1)}" if detail else ""
+    return (
+        f"the trial's process{where} died while training: killed from outside (e.g. by the "
+        f"kernel's OOM killer, see dmesg) or crashed{detail}"
+    )[:300]
 
 
 def export_best(study: Study, grid_result, out: Path) -> dict:
