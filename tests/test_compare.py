@@ -140,6 +140,22 @@ def test_gap_within_seed_noise_is_not_a_winner_claim():
     assert "cannot be told apart" in text
 
 
+def test_identical_choices_are_named():
+    reps = [
+        repeat("asha", 0, 0.8, [0.80, 0.81]),
+        repeat("pbt", 0, 0.8, [0.80, 0.81]),
+        repeat("random", 0, 0.8, [0.80, 0.81]),
+        repeat("bohb", 0, 0.7, [0.70, 0.71]),
+    ]
+    for r in reps:
+        r.config = {"learning_rate": 0.002 if r.algorithm == "bohb" else 0.001}
+    assert compare.identical_choices(reps) == [["asha", "pbt", "random"]]
+    text = compare.markdown(params(repeats=1), reps)
+    assert "`asha`, `pbt` and `random` chose identical best configurations in all 1 studies" in text
+    reps[1].config = {"learning_rate": 0.003}
+    assert compare.identical_choices(reps) == [["asha", "random"]]
+
+
 def test_test_scores_never_choose():
     # random has the better test F1 but the worse dev F1: the winner follows dev
     reps = [repeat("asha", 0, 0.8, [0.80, 0.81]), repeat("random", 0, 0.7, [0.70, 0.71])]
@@ -216,3 +232,62 @@ def test_tree_cpu_seconds_counts_this_process():
     before = sprint.tree_cpu_seconds()
     sum(i * i for i in range(300_000))
     assert sprint.tree_cpu_seconds() >= before
+
+
+def write_round(directory, best, trial_seconds, cpu=None, trials=4, epochs=16):
+    import json
+
+    directory.mkdir(parents=True)
+    summary = {"trials": trials, "epochs": epochs, "best_dev_f1": best, "wall_seconds": 100.0}
+    (directory / "summary.json").write_text(json.dumps(summary))
+    pd.DataFrame({"wall_seconds": [trial_seconds / 2, trial_seconds / 2]}).to_csv(
+        directory / "trials.csv", index=False
+    )
+    if cpu is not None:
+        (directory / "cost.json").write_text(json.dumps({"cpu_seconds": cpu}))
+
+
+def test_sprint_rows_and_text(tmp_path):
+    import json
+
+    p = {
+        "seed": 42,
+        "hpo": {"num_samples": 4, "max_epochs": 8},
+        "sprint": {
+            "family": "simple",
+            "variant": "cased",
+            "algorithm": "asha",
+            "data_fraction": 0.25,
+            "num_samples": 8,
+            "max_epochs": 2,
+            "keep": 3,
+            "pad": 0.1,
+            "min_importance": 0.05,
+        },
+    }
+    results = tmp_path / "results"
+    write_round(results / "sprint/cheap", 0.30, 20.0, cpu=25.0, trials=8)
+    write_round(results / "sprint/full", 0.62, 100.0, cpu=110.0)
+    write_round(results / "hpo/simple/cased/asha", 0.60, 180.0)
+    notes = [
+        {
+            "param": "learning_rate",
+            "importance": 0.9,
+            "original": [0.0005, 0.004],
+            "narrowed": [0.001, 0.002],
+            "why": "span",
+        }
+    ]
+    (results / "sprint/space.json").write_text(json.dumps({"notes": notes}))
+    data = sprint.load_sprint(p, results)
+    cheap, full, both, single = data["rows"]
+    assert both["trial_seconds"] == 120.0 and both["cpu_seconds"] == 135.0
+    assert single["cpu_seconds"] is None  # the main study records no cost.json
+    text = sprint.markdown(p, data, seed_std=0.01)
+    assert "0.6200 against 0.6000" in text and "(difference +0.0200)" in text
+    assert cheap["data_epochs"] == 4.0 and both["data_epochs"] == 20.0
+    assert "1.25× its full-data epochs" in text  # (16 x 0.25 + 16) / 16
+    assert "reached 0.3000 (50% of the single round's best)" in text
+    assert "larger." in text  # 0.02 > the seed noise 0.01
+    assert "**not** larger" in sprint.markdown(p, data, seed_std=0.05)
+    assert "an anecdote" in sprint.markdown(p, data)

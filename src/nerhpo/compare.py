@@ -165,6 +165,7 @@ class Repeat:
     wall_seconds: float
     curve: pd.DataFrame
     exported_test: float = math.nan  # the study's own best model, test F1 on its variant
+    config: dict = field(default_factory=dict)  # the study's best configuration
     retrain_dev: list[float] = field(default_factory=list)
     retrain_test: list[float] = field(default_factory=list)
 
@@ -206,6 +207,7 @@ def load_repeats(params: dict, results: str | Path = "results", retrain: bool = 
                 int(summary.get("epochs", 0)),
                 float(summary.get("wall_seconds", math.nan)),
                 curve,
+                config=dict(best.get("config", {})),
             )
             if retrain:
                 if k not in runs:
@@ -314,6 +316,37 @@ def verdict(summary: pd.DataFrame, repeats: Sequence[Repeat]) -> dict:
     return out
 
 
+def identical_choices(repeats: Sequence[Repeat]) -> list[list[str]]:
+    """Groups of algorithms whose studies chose the same best configuration in every repeat.
+
+    Why: algorithms that sample from the same seeded generator (asha, pbt and random in Ray's
+    BasicVariantGenerator) draw the same trials; with few trials their early stopping may not
+    change which one is best, and then their re-trainings coincide. A tie between them says
+    nothing about the algorithms, so the findings name it.
+    """
+    keys = sorted({(r.family, r.variant, r.repeat) for r in repeats})
+    algorithms = list(dict.fromkeys(r.algorithm for r in repeats))
+    by = {(r.family, r.variant, r.repeat, r.algorithm): r.config for r in repeats}
+
+    def same(a: str, b: str) -> bool:
+        return all(by.get((*k, a)) is not None and by.get((*k, a)) == by.get((*k, b)) for k in keys)
+
+    groups: list[list[str]] = []
+    for algorithm in algorithms:
+        for group in groups:
+            if same(group[0], algorithm):
+                group.append(algorithm)
+                break
+        else:
+            groups.append([algorithm])
+    return [g for g in groups if len(g) > 1]
+
+
+def _names(items: Sequence[str]) -> str:
+    quoted = [f"`{i}`" for i in items]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 # -- markdown ---------------------------------------------------------------------------------
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
@@ -407,6 +440,14 @@ def markdown(params: dict, repeats: Sequence[Repeat], figure: str | None = None)
             "(pooled std)."
         )
     parts.append(text)
+    n_repeats = len({(r.family, r.variant, r.repeat) for r in repeats})
+    for group in identical_choices(repeats):
+        parts.append(
+            f"{_names(group)} chose identical best configurations in all {n_repeats} studies "
+            "(same HPO seed, same sampled trials; with this budget their early stopping did not "
+            "change which trial was best), so their re-trainings coincide: their tie says "
+            "nothing about the algorithms themselves."
+        )
     if figure:
         parts.append(f"![anytime curves with bands]({figure})")
     return "\n\n".join(parts)
@@ -485,12 +526,13 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
     b = budget(repeats)
     for ax, (family, variant) in zip(axes[0], pairs):
         own = [r for r in repeats if (r.family, r.variant) == (family, variant)]
-        top = max((float(r.curve["epochs"].max()) for r in own if len(r.curve)), default=1.0)
-        grid = np.arange(1, int(top) + 1, dtype=float)
         for algorithm in algorithms:
             curves = [r.curve for r in own if r.algorithm == algorithm]
             if not curves:
                 continue
+            # up to the algorithm's largest spend: a line does not go on past its studies
+            top = max((float(c["epochs"].max()) for c in curves if len(c)), default=1.0)
+            grid = np.arange(1, int(top) + 1, dtype=float)
             stats = band(curves, grid)
             ax.step(
                 grid,
@@ -507,7 +549,10 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
         ax.set_title(f"{family} / {variant}" if family else "no studies", fontsize=10)
         ax.set_xlabel("epochs spent by the study (all trials)")
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("best dev F1 so far (mean; band: min–max over HPO seeds)")
+    axes[0][0].set_ylabel("best dev F1 so far")
+    fig.suptitle(
+        "Anytime curves: mean over HPO seeds, band min–max; dotted: the equal budget", fontsize=10
+    )
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     try:
@@ -545,7 +590,11 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
                 )
         ax.set_xticks(range(len(algorithms)), algorithms)
         ax.set_ylabel("F1 of a re-trained best configuration")
-        ax.set_title("Re-trained winners: dev (o) and test (□) F1 per training seed, mean ± std")
+        ax.set_title(
+            "Re-trained best configurations: dev (o) and test (□) F1\n"
+            "per study × training seed; bars: mean ± std",
+            fontsize=10,
+        )
         ax.grid(alpha=0.3, axis="y")
         fig.tight_layout()
         paths.append(_save(fig, out / "compare_retrain.png"))
