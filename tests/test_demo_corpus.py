@@ -150,3 +150,11 @@ def test_pure_python_imports_only():
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert modules <= {"__future__", "random", "dataclasses", "nerhpo"}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_very_small_splits_are_generated(n):
+    """Fewer sentences than types: several types share a sentence, as many as the slots hold."""
+    corpus = generate_corpus(n, n, n, 7)
+    assert [len(corpus[s]) for s in ("train", "dev", "test")] == [n, n, n]
+    assert all(any(t != "O" for t in s.tags) for s in corpus["train"])

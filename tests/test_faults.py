@@ -243,3 +243,28 @@ def test_hpo_results_folder_unwritable(workdir):  # noqa: F811
     out = root.resolve() / "results/hpo/original/cased/random"
     assert_one_line_error(proc, f"cannot write {out}: Not a directory")
     assert "trial" not in proc.stdout
+
+
+def test_corpus_stage_writes_all_splits_or_none(tmp_path, monkeypatch):
+    """A disk that fills after train.tsv: the stage leaves no split behind (DVC does not clean
+    a failed stage's outputs the way Snakemake does)."""
+    import errno
+
+    from nerhpo import data_stages
+    from nerhpo.atomic import WriteError
+
+    real_write = data_stages.write_corpus
+
+    def fill_up_after_train(path, sentences, *args):
+        if Path(path).name != "train.tsv":
+            raise WriteError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, sentences, *args)
+
+    monkeypatch.setattr(data_stages, "write_corpus", fill_up_after_train)
+    corpus = {
+        "source": "demo",
+        "demo": {"train_sentences": 30, "dev_sentences": 20, "test_sentences": 20},
+    }
+    with pytest.raises(WriteError, match="No space left"):
+        data_stages.build_corpus(corpus, 42, tmp_path / "corpus")
+    assert list((tmp_path / "corpus").iterdir()) == []

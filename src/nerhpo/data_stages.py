@@ -36,10 +36,25 @@ def load_source_corpus(corpus_params: dict, seed: int) -> dict[str, list[Sentenc
 def build_corpus(corpus_params: dict, seed: int, out_dir: str | Path) -> dict[str, int]:
     """Write data/corpus/{train,dev,test}.tsv; everything is read before anything is written."""
     splits = load_source_corpus(corpus_params, seed)
+    write_splits(out_dir, splits)
     for split, sentences in splits.items():
-        write_corpus(Path(out_dir) / f"{split}.tsv", sentences)
         log.info("%s: %d sentences", split, len(sentences))
     return {split: len(s) for split, s in splits.items()}
+
+
+def write_splits(out_dir: str | Path, splits: dict[str, list[Sentence]]) -> None:
+    """Write {split}.tsv for every split, all or none: if one write fails (a full disk), the
+    files this call already wrote are removed, so no stage is left looking half done."""
+    written: list[Path] = []
+    try:
+        for split, sentences in splits.items():
+            path = Path(out_dir) / f"{split}.tsv"
+            write_corpus(path, sentences)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def build_variant(
@@ -55,6 +70,5 @@ def build_variant(
     for split in SPLITS:
         sentences = apply_family(read_corpus(Path(corpus_dir) / f"{split}.tsv"), mapping)
         results[split] = make_variant(sentences, variant, seed, split, mix_probability)
-    for split, sentences in results.items():
-        write_corpus(Path(out_dir) / f"{split}.tsv", sentences)
+    write_splits(out_dir, results)
     log.info("%s: %s", out_dir, {s: len(v) for s, v in results.items()})

@@ -986,6 +986,8 @@ def _draw_type(rng: random.Random, plain: float) -> str | None:
 def _sentence(b: _Builder, force: list[str], empty: bool) -> list[Tok]:
     r = b.rng
     if force:
+        # a split of very few sentences forces several types into one; keep what fits
+        force = force[: max(len(t.free) for t in _PARSED)]
         pool = [t for t in _PARSED if len(t.free) >= len(force)]
     elif empty:
         pool = list(_EMPTY_OK)
@@ -1021,7 +1023,8 @@ def _sentence(b: _Builder, force: list[str], empty: bool) -> list[Tok]:
 def _generate_split(inv: _Inventory, split: str, n: int, seed: int) -> list[Sentence]:
     rng = random.Random(f"nerhpo-demo:{seed}:{split}")
     b = _Builder(inv, rng, split)
-    # Every type is forced into at least one sentence, so tiny splits still have all 12.
+    # Every type is forced into at least one sentence, so small splits still have all 12
+    # (a split of one or two sentences has as many as the templates' slots hold).
     forced: dict[int, list[str]] = {}
     if n > 0:
         positions = rng.sample(range(n), min(n, len(ENTITY_TYPES)))
