@@ -181,3 +181,26 @@ def test_only_safetensors_are_loaded(tmp_path, setup):
     loaded = load_token_classifier(tmp_path / "safe", LABELS, attention_dropout=0.3)
     assert loaded.config.attention_probs_dropout_prob == 0.3
     assert loaded.num_labels == len(LABELS)
+
+
+def test_masked_lm_loss_equals_the_models_own_loss():
+    """Pretraining applies the vocabulary head to masked positions only: same loss value."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    from nerhpo.model import masked_lm_loss
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=500,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    model = BertForMaskedLM(config).eval()
+    ids = torch.randint(5, 500, (4, 12))
+    labels = torch.full_like(ids, IGNORE)
+    labels[:, ::5] = ids[:, ::5]
+    batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+    with torch.no_grad():
+        torch.testing.assert_close(masked_lm_loss(model, batch), model(**batch).loss)

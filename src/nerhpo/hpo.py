@@ -186,8 +186,16 @@ def trainable(config: dict, payload: dict) -> None:
     while trainer.epoch < cfg.epochs:
         start = time.perf_counter()
         stats = trainer.train_epoch()
+        trained = time.perf_counter()
         f1 = trainer.evaluate()
-        metrics = {METRIC: f1, "epoch": trainer.epoch, "epoch_seconds": time.perf_counter() - start}
+        done = time.perf_counter()
+        metrics = {
+            METRIC: f1,
+            "epoch": trainer.epoch,
+            "epoch_seconds": done - start,
+            "train_seconds": trained - start,
+            "eval_seconds": done - trained,
+        }
         metrics.update(stats)
         metrics.update(where)
         metrics.update({f"hp_{k}": getattr(cfg, k) for k in HPARAMS})
@@ -443,6 +451,7 @@ def run_study(study: Study) -> dict:
     freed = prune_checkpoints(tune_dir)
     final_bytes = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     wall = time.time() - started
+    train_s, eval_s = epoch_seconds(grid_result)
     summary = {
         "trials": len(table),
         "failed": int((table.status == "ERROR").sum()),
@@ -450,6 +459,12 @@ def run_study(study: Study) -> dict:
         "epochs": int(table.epochs.sum()),
         "best_dev_f1": best["dev_f1"],
         "wall_seconds": round(wall, 1),
+        # where the time went: training and dev evaluation inside the trials; the rest of
+        # wall_seconds is Ray start-up, trial start-up, checkpointing and tokenisation
+        "train_seconds": round(train_s, 1),
+        "eval_seconds": round(eval_s, 1),
+        "eval_share": round(eval_s / wall, 3) if wall else None,
+        "overhead_share": round(max(0.0, 1 - (train_s + eval_s) / wall), 3) if wall else None,
         # disk: what the job keeps, and at least what it held before pruning checkpoints
         "disk_mb_final": round(final_bytes / 1e6, 1),
         "disk_mb_peak_at_least": round((final_bytes + freed) / 1e6, 1),
@@ -463,6 +478,17 @@ def run_study(study: Study) -> dict:
         flush=True,
     )
     return summary
+
+
+def epoch_seconds(grid_result) -> tuple[float, float]:
+    """Seconds spent training and evaluating, summed over every reported epoch of the study."""
+    train = evaluate = 0.0
+    for result in grid_result:
+        history = result.metrics_dataframe
+        if history is not None and "train_seconds" in history:
+            train += float(history["train_seconds"].fillna(0).sum())
+            evaluate += float(history["eval_seconds"].fillna(0).sum())
+    return train, evaluate
 
 
 def study_fingerprint(study: Study) -> str:

@@ -142,7 +142,7 @@ def pretrain(
         for idx in batches:
             batch = collator([{"input_ids": encoded[i]} for i in idx]).to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss = model(**batch).loss
+                loss = masked_lm_loss(model, batch)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
@@ -163,6 +163,23 @@ def pretrain(
         tokenizer.save_pretrained(tmp)
         (tmp / "pretrain.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def masked_lm_loss(model, batch):
+    """BertForMaskedLM's loss, with the vocabulary head applied to the masked positions only.
+
+    Same value as ``model(**batch).loss`` (the mean cross-entropy over masked tokens), but the
+    head (hidden x vocabulary, more than the whole encoder costs at the demo's size) runs on 15%
+    of the tokens instead of all of them: pretraining is about twice as fast.
+    """
+    import torch.nn.functional as F
+
+    hidden = model.bert(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state
+    masked = batch["labels"] != -100
+    logits = model.cls(hidden[masked])
+    return F.cross_entropy(logits.float(), batch["labels"][masked])
 
 
 def _check_safe(path: Path) -> None:
