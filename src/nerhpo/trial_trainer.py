@@ -229,7 +229,7 @@ class TrialTrainer:
                 {"params": no_decay, "weight_decay": 0.0},
             ],
             lr=config.learning_rate,
-            fused=self.device.type == "cuda",
+            fused=self.device.type in ("cuda", "cpu"),  # fused kernels exist for both
         )
         self.apply_config(config)
 
