@@ -622,7 +622,12 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
             )
     if not candidates:
         raise StudyFailed(f"{study.tag}: no checkpoint was saved")
-    f1, _, checkpoint, metrics = max(candidates, key=lambda c: (c[0], c[1]))
+    # highest dev F1, then the earliest epoch, then the lowest trial id: ties (common while a
+    # small model still scores 0.0) must not depend on the order Tune lists trials, which
+    # differs between an uninterrupted and a resumed study
+    f1, _, checkpoint, metrics = min(
+        candidates, key=lambda c: (-c[0], -c[1], str(c[3]["trial_id"]))
+    )
     config = {k: metrics[f"hp_{k}"] for k in HPARAMS}
     with atomic_directory(out / "model") as tmp:
         with checkpoint.as_directory() as directory:
