@@ -430,10 +430,13 @@ def run_study(study: Study) -> dict:
                 verbose=0,
                 callbacks=[_progress_callback(study)],
                 checkpoint_config=tune.CheckpointConfig(
-                    # the best, plus the latest, which Ray always keeps (resume). PBT keeps all
-                    # while it runs (a trial may restore a donor's checkpoint that later stopped
-                    # being among the best); prune_checkpoints trims them when the study ends.
-                    num_to_keep=None if study.algorithm == "pbt" else 1,
+                    # every checkpoint while the study runs; prune_checkpoints keeps the best
+                    # and the latest per trial when it ends. Deleting earlier loses resumes: Tune
+                    # saves its experiment state only now and then, and a SIGKILL after it had
+                    # deleted the checkpoint that the saved state names left a trial that
+                    # "could not recover from checkpoint" (seen in the dvc kill-and-resume
+                    # test). PBT needs them anyway: a trial may restore a donor's checkpoint.
+                    num_to_keep=None,
                     checkpoint_score_attribute=METRIC,
                     checkpoint_score_order="max",
                 ),
