@@ -16,27 +16,11 @@ import psutil
 import pytest
 import yaml
 from project_copy import ROOT
-from test_hpo import tiny_hpo_params, workdir  # noqa: F401  (workdir: the tiny data fixture)
+from test_hpo import hpo_cmd, tiny_hpo_params, workdir  # noqa: F401  (workdir: the tiny data fixture)
 
 PYTHON = sys.executable
 MAKE_CORPUS = str(ROOT / "workflow/scripts/make_corpus.py")
-HPO = str(ROOT / "workflow/scripts/hpo.py")
 NOBODY = 65534
-
-
-def hpo_cmd(params_file: str, algorithm: str = "random") -> list[str]:
-    return [
-        PYTHON,
-        HPO,
-        "--params",
-        params_file,
-        "--family",
-        "original",
-        "--variant",
-        "cased",
-        "--algorithm",
-        algorithm,
-    ]
 
 
 def trial_workers(pid: int) -> list[psutil.Process]:

@@ -37,6 +37,22 @@ def fp32(monkeypatch):
     monkeypatch.setenv("NERHPO_PRECISION", "fp32")
 
 
+def hpo_cmd(params_file: str, algorithm: str = "random") -> list[str]:
+    """The HPO script on the tiny data's original/cased variant, as a pipeline job runs it."""
+    return [
+        sys.executable,
+        str(ROOT / "workflow/scripts/hpo.py"),
+        "--params",
+        params_file,
+        "--family",
+        "original",
+        "--variant",
+        "cased",
+        "--algorithm",
+        algorithm,
+    ]
+
+
 def tiny_hpo_params(**edits):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params = deep_update(
@@ -189,18 +205,7 @@ def test_sigkill_and_resume(workdir, tmp_path):
     """Kill the HPO script mid-study with SIGKILL; the same command resumes without retraining."""
     params = tiny_hpo_params(hpo={"num_samples": 6, "max_epochs": 3})
     (workdir / "params-resume.yaml").write_text(yaml.safe_dump(params))
-    cmd = [
-        sys.executable,
-        str(ROOT / "workflow/scripts/hpo.py"),
-        "--params",
-        "params-resume.yaml",
-        "--family",
-        "original",
-        "--variant",
-        "cased",
-        "--algorithm",
-        "random",
-    ]
+    cmd = hpo_cmd("params-resume.yaml")
     out = workdir / "results/hpo/original/cased/random"
     log = open(tmp_path / "first.log", "w")
     proc = subprocess.Popen(

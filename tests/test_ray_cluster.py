@@ -13,8 +13,7 @@ import pandas as pd
 import psutil
 import pytest
 import yaml
-from project_copy import ROOT
-from test_hpo import tiny_hpo_params, workdir  # noqa: F401  (workdir: the tiny data fixture)
+from test_hpo import hpo_cmd, tiny_hpo_params, workdir  # noqa: F401  (workdir: the tiny data fixture)
 
 from nerhpo import ray_head
 
@@ -86,18 +85,7 @@ def test_study_runs_on_both_nodes(workdir, cluster):  # noqa: F811
         hpo={"ray_address": address, "concurrency": 2, "cpus_per_trial": 1, "num_samples": 4}
     )
     (workdir / "params-cluster.yaml").write_text(yaml.safe_dump(params))
-    cmd = [
-        sys.executable,
-        str(ROOT / "workflow/scripts/hpo.py"),
-        "--params",
-        "params-cluster.yaml",
-        "--family",
-        "original",
-        "--variant",
-        "cased",
-        "--algorithm",
-        "random",
-    ]
+    cmd = hpo_cmd("params-cluster.yaml")
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
