@@ -373,6 +373,11 @@ def run_study(study: Study) -> dict:
     """Run (or resume) one study and write trials.csv, best.json and model/."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    # Tune saves its experiment state (what a resume starts from) and copies the trials'
+    # progress.csv into tune/ at most this often; its default ("auto", at least 10 s) made a
+    # killed study redo up to 10 s of epochs and left progress.csv stale. Each save took a few
+    # ms here (a tiny study ran 32-34 s either way)
+    os.environ.setdefault("TUNE_GLOBAL_CHECKPOINT_S", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
@@ -548,6 +553,7 @@ def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
         history = result.metrics_dataframe
         metrics = result.metrics or {}
         trial_id = ids.get(result.path) or metrics.get("trial_id")
+        number = trial_number(result.path)
         epochs = int(metrics.get("training_iteration", 0) or 0)
         if result.error is not None:
             status = "ERROR"
@@ -558,7 +564,8 @@ def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
         best = None
         if history is not None and METRIC in history:
             best = float(history[METRIC].max())
-        row = {"trial_id": trial_id, "status": status, "epochs": epochs, "best_dev_f1": best}
+        row = {"trial": number, "trial_id": trial_id, "status": status, "epochs": epochs}
+        row["best_dev_f1"] = best
         row.update({k: result.config.get(k) for k in HPARAMS})
         row["wall_seconds"] = round(float(metrics.get("time_total_s", 0.0) or 0.0), 2)
         # the Ray node of the trial's last report (empty if it failed before its first epoch)
@@ -566,13 +573,24 @@ def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
         row["node_ip"] = metrics.get("node_ip") or ""  # Tune's own field
         row["error"] = _one_line(result.error) if result.error is not None else ""
         rows.append(row)
-    return pd.DataFrame(rows).sort_values("trial_id").reset_index(drop=True)
+    return pd.DataFrame(rows).sort_values(["trial", "trial_id"]).reset_index(drop=True)
 
 
 def trial_ids(grid_result) -> dict[str, str]:
     """Trial directory -> trial id. (A reused actor may report another trial's id in metrics.)"""
     trials = getattr(getattr(grid_result, "_experiment_analysis", None), "trials", None) or []
     return {trial.path: trial.trial_id for trial in trials}
+
+
+def trial_number(path: str | None) -> int:
+    """The order in which Tune created a trial, from its directory name
+    (`trainable_<id>_<number>_<config>_<date>`; the basic generator's ids hold a counter too:
+    `trainable_<run>_<counter>_<number>_...`). Unlike the trial id, which a search algorithm
+    draws at random, the number is the same in every run of a seeded study."""
+    import re
+
+    match = re.match(r"[^_]+_(?:[0-9a-f]+_)?(?:\d{5}_)?(\d+)_", Path(path or "").name)
+    return int(match.group(1)) if match else -1
 
 
 def _one_line(error: BaseException) -> str:
@@ -618,19 +636,18 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
     candidates = []
     ids = trial_ids(grid_result)
     for result in grid_result:
+        number = trial_number(result.path)
         for checkpoint, metrics in result.best_checkpoints or []:
             metrics = {**metrics, "trial_id": ids.get(result.path) or metrics.get("trial_id")}
-            candidates.append(
-                (metrics[METRIC], -metrics["training_iteration"], checkpoint, metrics)
-            )
+            epoch = metrics["training_iteration"]
+            candidates.append((-metrics[METRIC], epoch, number, checkpoint, metrics))
     if not candidates:
         raise StudyFailed(f"{study.tag}: no checkpoint was saved")
-    # highest dev F1, then the earliest epoch, then the lowest trial id: ties (common while a
-    # small model still scores 0.0) must not depend on the order Tune lists trials, which
-    # differs between an uninterrupted and a resumed study
-    f1, _, checkpoint, metrics = min(
-        candidates, key=lambda c: (-c[0], -c[1], str(c[3]["trial_id"]))
-    )
+    # highest dev F1, then the earliest epoch, then the first-created trial: ties (common while
+    # a small model still scores 0.0) must depend neither on the order Tune lists trials (an
+    # uninterrupted and a resumed study differ) nor on trial ids (a searcher draws them at random)
+    negative_f1, _, _, checkpoint, metrics = min(candidates, key=lambda c: c[:3])
+    f1 = -negative_f1
     config = {k: metrics[f"hp_{k}"] for k in HPARAMS}
     with atomic_directory(out / "model") as tmp:
         with checkpoint.as_directory() as directory:

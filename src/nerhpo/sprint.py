@@ -78,7 +78,8 @@ def narrow_space(
 ) -> tuple[dict, list[dict]]:
     """The narrowed search space and, per parameter, what was done and why.
 
-    * the ``keep`` best finished trials (by dev F1, ties by trial id) span each range, widened
+    * the ``keep`` best finished trials (by dev F1, ties by the trial's creation
+      number, which a seeded study repeats, unlike its id) span each range, widened
       by ``pad`` x the original width on each side (log scale for log-uniform), clipped to the
       original range, except on a side where the border check flagged the best value: there the
       range extends to the border check's suggestion;
@@ -89,7 +90,8 @@ def narrow_space(
     """
     from nerhpo.findings import border_check, finished
 
-    ok = finished(trials).sort_values(["best_dev_f1", "trial_id"], ascending=[False, True])
+    tie = "trial" if "trial" in trials else "trial_id"
+    ok = finished(trials).sort_values(["best_dev_f1", tie], ascending=[False, True])
     top = ok.head(max(1, int(keep)))
     imp = dict(zip(importances["param"], importances["importance"])) if len(importances) else {}
     # the border check looks at the best configuration only (as for the main studies)
