@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import psutil
@@ -96,3 +97,33 @@ def test_study_runs_on_both_nodes(workdir, cluster):  # noqa: F811
     assert set(trials.node) <= nodes, (set(trials.node), nodes)
     assert set(trials.node) == nodes
     assert trials.node_ip.notna().all()
+
+
+def test_two_studies_at_once_keep_their_trials_apart(workdir, cluster):  # noqa: F811
+    """Two studies started together on one cluster (as a pipeline's jobs share its head): each
+    keeps its own trials. Both are named ``tune``; Tune stages driver files by start second and
+    name, so without a folder per process they shared one and mixed their trials."""
+    address, _, temp_dir = cluster
+    params = tiny_hpo_params(hpo={"ray_address": address, "num_samples": 3, "max_epochs": 2})
+    (workdir / "params-two.yaml").write_text(yaml.safe_dump(params))
+    procs = [
+        subprocess.Popen(
+            hpo_cmd("params-two.yaml", algorithm),
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for algorithm in ("random", "asha")
+    ]
+    outputs = [proc.communicate(timeout=600)[0] for proc in procs]
+    for proc, output in zip(procs, outputs):
+        assert proc.returncode == 0, output[-3000:]
+        assert f"joined the Ray cluster at {address}" in output
+    study = workdir / "results/hpo/original/cased"
+    for algorithm in ("random", "asha"):
+        assert len(pd.read_csv(study / algorithm / "trials.csv")) == 3, algorithm
+        assert len(list((study / algorithm / "tune").glob("trainable_*"))) == 3, algorithm
+    # one staging folder per study: <session>/artifacts/<start second>_pid<pid>/tune
+    staged = list(Path(temp_dir).glob("session_*/artifacts/*_pid*/tune"))
+    assert len({p.parent.name for p in staged}) >= 2, staged

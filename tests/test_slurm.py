@@ -63,12 +63,11 @@ def cluster(request):
 
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory):
-    """The same tiny config run locally, once for the module. Like the SLURM jobs, each HPO job
-    runs its own Ray (NERHPO_RAY_HEAD=0): trials on a shared head's reused worker processes do
-    not give reproducible scores yet."""
+    """The same tiny config run locally, once for the module, its HPO jobs on the run's shared
+    Ray head (the default), where each SLURM job starts its own Ray: the scores must not differ."""
     root = make_copy(tmp_path_factory.mktemp("local") / "project", slurm_params(), git=False)
     started = time.monotonic()
-    run(["snakemake", "--cores", "2", REPORT], root, timeout=900, env={"NERHPO_RAY_HEAD": "0"})
+    run(["snakemake", "--cores", "2", REPORT], root, timeout=900)
     return root, time.monotonic() - started
 
 

@@ -343,6 +343,34 @@ def init_ray(study: Study) -> None:
     ray.init(num_cpus=cpus, num_gpus=study.hpo["gpus_per_job"], **kwargs)
 
 
+def stage_driver_files_apart() -> None:
+    """Give each study its own staging folder for Tune's driver files on a shared Ray.
+
+    Tune stages them in ``<Ray session>/artifacts/<start time, to the second>/<experiment
+    name>`` and every study here is named ``tune``: two studies started in the same second on
+    one Ray head (a pipeline's shared head, a cluster) shared that folder and wrote trials into
+    each other's experiment folders (ray 2.60). Ray offers no setting for it; its ``Experiment``
+    builds its storage from a class attribute, so the start time gets this process's id. A
+    resumed study reuses the folder name saved with its trials, as Tune intends.
+    """
+    from ray.train._internal.storage import StorageContext
+    from ray.tune.experiment import Experiment
+
+    class StudyStorage(StorageContext):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._timestamp = f"{self._timestamp}_pid{os.getpid()}"
+
+    current = getattr(Experiment, "_storage_context_cls", None)
+    if current is StorageContext:
+        Experiment._storage_context_cls = StudyStorage
+    elif current is None or current.__name__ != "StudyStorage":
+        log.warning(
+            "this Ray Tune builds its storage differently: two studies started in the "
+            "same second on one Ray head may share their staging folder"
+        )
+
+
 def prepare_payload(study: Study) -> dict:
     """Everything a trial needs, tokenised once here rather than in every trial."""
     from nerhpo.corpus import read_corpus
@@ -391,6 +419,7 @@ def run_study(study: Study) -> dict:
     started = time.time()
     payload = prepare_payload(study)
     init_ray(study)
+    stage_driver_files_apart()
     resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
     fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
     fingerprint = study_fingerprint(study)

@@ -76,13 +76,10 @@ def all_targets():
 
 
 def ray_head_wanted():
-    """A Ray head shared by the run's HPO jobs: only on request (NERHPO_RAY_HEAD=1).
-
-    With ray 2.60, two Tune studies running at the same time on one head wrote trials into each
-    other's experiment folders, so by default every HPO job starts its own local Ray.
-    """
+    """A Ray head shared by a local run's HPO jobs, which attach to it instead of starting
+    their own Ray (NERHPO_RAY_HEAD=0 turns it off; not on a cluster, nor with hpo.ray_address)."""
     return (
         workflow.local_exec
         and not HPO["ray_address"]
-        and os.environ.get("NERHPO_RAY_HEAD", "0") == "1"
+        and os.environ.get("NERHPO_RAY_HEAD", "1") == "1"
     )
