@@ -204,3 +204,30 @@ def test_masked_lm_loss_equals_the_models_own_loss():
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
     with torch.no_grad():
         torch.testing.assert_close(masked_lm_loss(model, batch), model(**batch).loss)
+
+
+def test_a_finetuned_model_must_have_all_its_weights(tmp_path, setup, caplog):
+    """A fresh head on an encoder is expected (the classifier is new); a fine-tuned model whose
+    checkpoint lacks weights is refused, naming them, rather than run with random ones."""
+    import json
+
+    from nerhpo.model import load_finetuned
+
+    _, tok, _ = setup
+    config = scratch_config(len(tok), SIZE)
+    config.num_labels = len(LABELS)
+    model = BertForTokenClassification(config)
+    model.bert.save_pretrained(tmp_path / "encoder", safe_serialization=True)
+    with caplog.at_level("WARNING"):
+        load_token_classifier(tmp_path / "encoder", LABELS)
+    assert "missing" not in caplog.text  # only the new classifier is absent: no warning
+    finetuned = tmp_path / "finetuned"
+    model.save_pretrained(finetuned, safe_serialization=True)
+    tok.save_pretrained(finetuned)
+    (finetuned / "labels.json").write_text(json.dumps(LABELS))
+    loaded, _, labels = load_finetuned(finetuned)
+    assert labels == LABELS
+    assert torch.equal(loaded.classifier.weight, model.classifier.weight)
+    model.bert.save_pretrained(finetuned, safe_serialization=True)  # the head is gone
+    with pytest.raises(ModelLoadError, match="weights missing from the checkpoint: classifier"):
+        load_finetuned(finetuned)

@@ -105,6 +105,7 @@ def pretrain(
     from nerhpo.atomic import atomic_directory
     from nerhpo.trial_trainer import use_bf16
 
+    quiet_transformers()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     bf16 = use_bf16(device)
 
@@ -208,14 +209,31 @@ def load_tokenizer(name_or_path: str | Path):
         raise ModelLoadError(f"{name_or_path}: cannot load tokenizer offline: {err}") from None
 
 
+FRESH_HEAD = frozenset({"classifier.weight", "classifier.bias"})
+
+
+def quiet_transformers() -> None:
+    """No per-load progress bar and load report in the job logs: nerhpo checks the loaded
+    weights itself (``load_token_classifier``) and says what matters in one line."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def load_token_classifier(
     name_or_path: str | Path,
     labels: list[str],
     attention_dropout: float | None = None,
     hidden_dropout: float | None = None,
+    fresh_head: bool = True,
 ):
-    """An encoder with a fresh token-classification head for ``labels`` (safetensors only)."""
+    """An encoder with a token-classification head for ``labels`` (safetensors only): a fresh
+    head on a pretrained encoder, or (``fresh_head=False``) a fine-tuned model, all of whose
+    weights must be in the checkpoint."""
     from transformers import AutoConfig, AutoModelForTokenClassification
+
+    quiet_transformers()
 
     path = Path(name_or_path)
     _check_safe(path)
@@ -234,15 +252,25 @@ def load_token_classifier(
             trust_remote_code=False,
             **kwargs,
         )
-        return AutoModelForTokenClassification.from_pretrained(
+        model, info = AutoModelForTokenClassification.from_pretrained(
             str(name_or_path),
             config=config,
             use_safetensors=True,
             local_files_only=True,
             trust_remote_code=False,
+            output_loading_info=True,
         )
     except OSError as err:
         raise ModelLoadError(f"{name_or_path}: cannot load model offline: {err}") from None
+    missing = sorted(set(info.get("missing_keys") or ()) - (FRESH_HEAD if fresh_head else set()))
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        if not fresh_head:
+            raise ModelLoadError(f"{name_or_path}: weights missing from the checkpoint: {shown}")
+        log.warning("%s: encoder weights missing, initialised at random: %s", name_or_path, shown)
+    return model
 
 
 def set_dropout(model, attention_dropout: float, hidden_dropout: float) -> None:
@@ -261,5 +289,5 @@ def load_finetuned(model_dir: str | Path):
     if not labels_file.exists():
         raise ModelLoadError(f"{model_dir}: no labels.json; is this an exported HPO model?")
     labels = json.loads(labels_file.read_text())
-    model = load_token_classifier(model_dir, labels)
+    model = load_token_classifier(model_dir, labels, fresh_head=False)
     return model, load_tokenizer(model_dir), labels
