@@ -111,3 +111,45 @@ def test_script_help():
     assert result.returncode == 0, result.stderr
     for flag in ("--data", "--size", "--runs", "--batch-size", "--packed", "--compile"):
         assert flag in result.stdout
+
+
+def test_init_fine_tunes_a_saved_encoder(germeval_dir, tmp_path):
+    """--init: every run starts from the same saved encoder (weights and tokenizer), not from a
+    random BERT of the preset size; the summary names it."""
+    import torch
+    from transformers import BertModel
+
+    from nerhpo.corpus import read_corpus
+    from nerhpo.model import scratch_config, train_wordpiece
+
+    sentences = read_corpus(germeval_dir / "NER-de-dev.tsv")[:40]
+    tokenizer = train_wordpiece([" ".join(s.tokens) for s in sentences], 300)
+    size = {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "intermediate_size": 64}
+    torch.manual_seed(0)
+    encoder = BertModel(scratch_config(len(tokenizer), {**size, "max_length": 64}))
+    encoder.save_pretrained(tmp_path, safe_serialization=True)
+    tokenizer.save_pretrained(tmp_path)
+    threads = torch.get_num_threads()
+    out = []
+    try:
+        run_benchmark(
+            BenchmarkOptions(
+                data=germeval_dir,
+                train_file="NER-de-dev.tsv",
+                max_sentences=40,
+                init=tmp_path,
+                runs=("trainer-best", "ours"),
+                threads=1,
+            ),
+            emit=out.append,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    summary = out[-1]
+    assert summary["size"] == str(tmp_path)
+    assert summary["max_length"] == 64  # the encoder's position table, not the default 128
+    # the saved encoder plus a classifier head (hidden 32 -> labels), not the tiny preset's 5M
+    body = sum(p.numel() for n, p in encoder.named_parameters() if not n.startswith("pooler"))
+    head = summary["parameters"] - body
+    assert head > 0 and head % 33 == 0  # 32 weights + 1 bias per label
+    assert [line["run"] for line in out[:-1]] == ["trainer-best", "ours"]

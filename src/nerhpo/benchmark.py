@@ -91,6 +91,7 @@ class BenchmarkOptions:
     compile: bool = False  # CUDA only
     packed: int = 0  # CUDA only: K > 1 trials at once
     device: str | None = None  # default: cuda when available
+    init: Path | None = None  # a pretrained encoder and its tokenizer instead of random weights
 
     def model_size(self) -> dict[str, int]:
         if self.size not in SIZES:
@@ -163,13 +164,22 @@ def prepare(opts: BenchmarkOptions) -> Setup:
     labels = label_list(entity_types(train) | entity_types(dev))
     label2id = {label: i for i, label in enumerate(labels)}
     size = opts.model_size()
-    tokenizer = train_wordpiece([" ".join(s.tokens) for s in train], size["vocab_size"])
-    config = scratch_config(len(tokenizer), {**size, "max_length": opts.max_length})
-    config.num_labels = len(labels)
-    config.id2label = dict(enumerate(labels))
-    config.label2id = label2id
     torch.manual_seed(opts.seed)
-    model = BertForTokenClassification(config)
+    if opts.init:  # the same pretrained encoder for every run, with one seeded fresh head
+        from nerhpo.model import load_token_classifier, load_tokenizer
+
+        tokenizer = load_tokenizer(opts.init)
+        model = load_token_classifier(opts.init, labels)
+        config = model.config
+        # the encoder's position table bounds the sentence length
+        opts.max_length = min(opts.max_length, config.max_position_embeddings)
+    else:
+        tokenizer = train_wordpiece([" ".join(s.tokens) for s in train], size["vocab_size"])
+        config = scratch_config(len(tokenizer), {**size, "max_length": opts.max_length})
+        config.num_labels = len(labels)
+        config.id2label = dict(enumerate(labels))
+        config.label2id = label2id
+        model = BertForTokenClassification(config)
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     device = opts.device or ("cuda" if torch.cuda.is_available() else "cpu")
     setup = Setup(
@@ -190,7 +200,7 @@ def prepare(opts: BenchmarkOptions) -> Setup:
         setup.train.tokens,
         len(setup.dev),
         len(labels),
-        size,
+        f"from {opts.init}" if opts.init else size,
         setup.parameters / 1e6,
         len(tokenizer),
         device,
@@ -200,9 +210,9 @@ def prepare(opts: BenchmarkOptions) -> Setup:
 
 def fresh_model(setup: Setup):
     """A new model with the shared initial weights (so every run starts from the same point)."""
-    from transformers import BertForTokenClassification
+    from transformers import AutoModelForTokenClassification
 
-    model = BertForTokenClassification(copy.deepcopy(setup.model_config))
+    model = AutoModelForTokenClassification.from_config(copy.deepcopy(setup.model_config))
     model.load_state_dict(setup.init_state)
     return model
 
@@ -590,7 +600,7 @@ def summary(results: list[dict], setup: Setup, opts: BenchmarkOptions) -> dict:
             out["packed_ratio_vs_seed"] = _ratio(r, seed)
     out.update(
         device=device_name(setup.device),
-        size=opts.model_size(),
+        size=str(opts.init) if opts.init else opts.model_size(),
         parameters=setup.parameters,
         train_sentences=len(setup.train),
         train_subword_tokens=setup.train.tokens,

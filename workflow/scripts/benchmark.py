@@ -42,6 +42,7 @@ def main(args):
         compile=args.compile,
         packed=args.packed,
         device=args.device,
+        init=Path(args.init) if args.init else None,
     )
     try:
         opts.model_size()
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="CUDA only: also train K trials at once in K processes (run ours-packed-K)",
     )
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument(
+        "--init",
+        help="a pretrained encoder directory (with its tokenizer; safetensors) to fine-tune "
+        "instead of a randomly initialised BERT (the size flags are then ignored), so that dev "
+        "F1 is high enough to compare quality",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
