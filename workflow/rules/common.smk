@@ -77,7 +77,8 @@ def all_targets():
 
 def ray_head_wanted():
     """A Ray head shared by a local run's HPO jobs, which attach to it instead of starting
-    their own Ray (NERHPO_RAY_HEAD=0 turns it off; not on a cluster, nor with hpo.ray_address)."""
+    their own Ray (NERHPO_RAY_HEAD=0 turns it off; not on a cluster, nor with hpo.ray_address).
+    """
     return (
         workflow.local_exec
         and not HPO["ray_address"]
