@@ -22,29 +22,33 @@ FIELDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def lines(germeval_dir):
+def benchmark_lines(opts: BenchmarkOptions, emit=None) -> list[dict]:
+    """Run the benchmark in this process; restore torch's thread count (it sets its own)."""
     import torch
 
     threads = torch.get_num_threads()
     out = []
     try:
-        run_benchmark(
-            BenchmarkOptions(
-                data=germeval_dir,
-                train_file="NER-de-dev.tsv",
-                dev_file="NER-de-dev.tsv",
-                max_sentences=60,
-                size="micro",
-                epochs=1,
-                runs=("seed", "trainer-best", "ours"),
-                threads=1,
-            ),
-            emit=out.append,
-        )
+        run_benchmark(opts, emit=emit or out.append)
     finally:
         torch.set_num_threads(threads)
     return out
+
+
+@pytest.fixture(scope="module")
+def lines(germeval_dir):
+    return benchmark_lines(
+        BenchmarkOptions(
+            data=germeval_dir,
+            train_file="NER-de-dev.tsv",
+            dev_file="NER-de-dev.tsv",
+            max_sentences=60,
+            size="micro",
+            epochs=1,
+            runs=("seed", "trainer-best", "ours"),
+            threads=1,
+        )
+    )
 
 
 def test_one_line_per_run_then_summary(lines):
@@ -79,23 +83,17 @@ def test_padded_tokens_follows_sorted_batches_and_buckets():
 
 def test_stdout_is_json_lines_only(germeval_dir, capfd):
     """Library chatter (tokenizer trainer, Trainer logs) must not reach stdout."""
-    import torch
-
-    threads = torch.get_num_threads()
-    try:
-        run_benchmark(
-            BenchmarkOptions(
-                data=germeval_dir,
-                train_file="NER-de-dev.tsv",
-                max_sentences=20,
-                size="micro",
-                runs=("seed",),
-                threads=1,
-            ),
-            emit=lambda line: print(json.dumps(line), flush=True),
-        )
-    finally:
-        torch.set_num_threads(threads)
+    benchmark_lines(
+        BenchmarkOptions(
+            data=germeval_dir,
+            train_file="NER-de-dev.tsv",
+            max_sentences=20,
+            size="micro",
+            runs=("seed",),
+            threads=1,
+        ),
+        emit=lambda line: print(json.dumps(line), flush=True),
+    )
     out = capfd.readouterr().out.splitlines()
     assert len(out) == 2
     assert [json.loads(line).get("run") for line in out] == ["seed", None]
@@ -129,22 +127,16 @@ def test_init_fine_tunes_a_saved_encoder(germeval_dir, tmp_path):
     encoder = BertModel(scratch_config(len(tokenizer), {**size, "max_length": 64}))
     encoder.save_pretrained(tmp_path, safe_serialization=True)
     tokenizer.save_pretrained(tmp_path)
-    threads = torch.get_num_threads()
-    out = []
-    try:
-        run_benchmark(
-            BenchmarkOptions(
-                data=germeval_dir,
-                train_file="NER-de-dev.tsv",
-                max_sentences=40,
-                init=tmp_path,
-                runs=("trainer-best", "ours"),
-                threads=1,
-            ),
-            emit=out.append,
+    out = benchmark_lines(
+        BenchmarkOptions(
+            data=germeval_dir,
+            train_file="NER-de-dev.tsv",
+            max_sentences=40,
+            init=tmp_path,
+            runs=("trainer-best", "ours"),
+            threads=1,
         )
-    finally:
-        torch.set_num_threads(threads)
+    )
     summary = out[-1]
     assert summary["size"] == str(tmp_path)
     assert summary["max_length"] == 64  # the encoder's position table, not the default 128
