@@ -73,3 +73,16 @@ def tree_bytes(root: Path, sub: str) -> dict[str, bytes]:
         for p in sorted(base.rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
+
+
+def assert_resumed_epochs(epochs: list[int], max_epochs: int | None = None) -> None:
+    """A resumed trial's progress.csv: every epoch 1..n reported, in order, at most one twice.
+
+    Tune resumes a trial from the checkpoint in its last saved experiment state, which can trail
+    the progress.csv copied beside it by one result (Tune copies the files in a background
+    thread while the run goes on), so the epoch in between is trained and reported again."""
+    assert epochs == sorted(epochs), epochs
+    assert sorted(set(epochs)) == list(range(1, max(epochs) + 1)), epochs
+    assert len(epochs) - len(set(epochs)) <= 1, epochs
+    if max_epochs is not None:
+        assert max(epochs) <= max_epochs, epochs

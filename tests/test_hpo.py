@@ -11,7 +11,7 @@ import time
 import pandas as pd
 import pytest
 import yaml
-from project_copy import ROOT, deep_update
+from project_copy import ROOT, assert_resumed_epochs, deep_update
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +140,9 @@ def test_each_algorithm_runs_a_study(workdir, algorithm):
     assert best["dev_f1"] == pytest.approx(trials.best_dev_f1.max())
     assert summary["epochs"] == trials.epochs.sum()
     # where the time went: training and evaluation are measured inside the study's wall time
-    assert 0 < summary["eval_seconds"] < summary["train_seconds"] < summary["wall_seconds"]
+    # (on this tiny data evaluating can take as long as training: CI had 2.8 s of each)
+    assert summary["train_seconds"] > 0 and summary["eval_seconds"] > 0
+    assert summary["train_seconds"] + summary["eval_seconds"] < summary["wall_seconds"]
     assert 0 < summary["overhead_share"] < 1
     # the exported model reproduces the recorded dev F1
     assert reloaded_dev_f1(study) == pytest.approx(best["dev_f1"], abs=1e-6)
@@ -238,10 +240,8 @@ def test_sigkill_and_resume(workdir, tmp_path):
     assert len(reported) == samples
     for trial_dir in reported:
         epochs = list(pd.read_csv(trial_dir / "progress.csv").training_iteration)
-        # every epoch reported, in order; a resumed trial goes on from its checkpoint in Tune's
-        # last saved state, which may lag the kill by an epoch (that epoch is reported twice)
-        assert sorted(set(epochs)) == [1, 2, 3] and epochs == sorted(epochs), epochs
-        assert len(epochs) - len(set(epochs)) <= 1, epochs
+        assert_resumed_epochs(epochs, max_epochs=3)
+        assert max(epochs) == 3
     # the trials seen finished before the kill were not trained again
     assert trained_before <= {p.name for p in reported}
     for name in trained_before:
