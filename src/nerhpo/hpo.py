@@ -590,9 +590,7 @@ def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
             status = "STOPPED"
         else:
             status = "TERMINATED"
-        best = None
-        if history is not None and METRIC in history:
-            best = float(history[METRIC].max())
+        best = best_reported(result, history)
         row = {"trial": number, "trial_id": trial_id, "status": status, "epochs": epochs}
         row["best_dev_f1"] = best
         row.update({k: result.config.get(k) for k in HPARAMS})
@@ -603,6 +601,26 @@ def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
         row["error"] = _one_line(result.error) if result.error is not None else ""
         rows.append(row)
     return pd.DataFrame(rows).sort_values(["trial", "trial_id"]).reset_index(drop=True)
+
+
+def best_reported(result, history) -> float | None:
+    """A trial's best dev F1 over everything it reported. Not from result.json alone (behind
+    ``metrics_dataframe``): with PBT, Tune restores a trial's result.json from the storage copy,
+    which can be older, and CI saw a PBT trial whose result.json was empty while its
+    progress.csv and checkpoints held all ten results."""
+    scores = []
+    if history is not None and METRIC in history:
+        scores += history[METRIC].dropna().tolist()
+    progress = Path(result.path or "") / "progress.csv"
+    if progress.is_file():
+        try:
+            frame = pd.read_csv(progress)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            frame = pd.DataFrame()
+        if METRIC in frame:
+            scores += frame[METRIC].dropna().tolist()
+    scores += [m[METRIC] for _, m in result.best_checkpoints or [] if m.get(METRIC) is not None]
+    return float(max(scores)) if scores else None
 
 
 def trial_ids(grid_result) -> dict[str, str]:
