@@ -183,6 +183,14 @@ def test_markdown_names_winner_with_mean_and_std(trials):
     )
     assert "not distinguishable" not in clear and "exceeds the larger std" in clear
     assert "beat `pbt` in 3 of 3 studies" in clear
+    assert "exported the same configuration" not in clear  # configs unknown ({}), not equal
+
+    # ASHA and PBT draw the same seeded first trials; when the same one wins, say so
+    twins = bests({"asha": [0.80, 0.81, 0.82], "pbt": [0.80, 0.81, 0.70]})
+    for b in twins:
+        b["config"] = {"learning_rate": 1e-3 if b["dev_f1"] != 0.70 else 2e-3}
+    text = findings.findings_markdown(frame, twins, imp, [], {})
+    assert "beat `pbt` in 1 of 3 studies. In 2 of 3 they exported the same configuration" in text
 
 
 def load_script():

@@ -121,6 +121,7 @@ class Setup:
     init_state: dict = field(repr=False)
     parameters: int
     device: str
+    max_length: int  # subword tokens per sentence actually used (the encoder may allow fewer)
     tokenizer: Any = field(default=None, repr=False)
 
 
@@ -164,6 +165,7 @@ def prepare(opts: BenchmarkOptions) -> Setup:
     labels = label_list(entity_types(train) | entity_types(dev))
     label2id = {label: i for i, label in enumerate(labels)}
     size = opts.model_size()
+    max_length = opts.max_length
     torch.manual_seed(opts.seed)
     if opts.init:  # the same pretrained encoder for every run, with one seeded fresh head
         from nerhpo.model import load_token_classifier, load_tokenizer
@@ -172,10 +174,10 @@ def prepare(opts: BenchmarkOptions) -> Setup:
         model = load_token_classifier(opts.init, labels)
         config = model.config
         # the encoder's position table bounds the sentence length
-        opts.max_length = min(opts.max_length, config.max_position_embeddings)
+        max_length = min(max_length, config.max_position_embeddings)
     else:
         tokenizer = train_wordpiece([" ".join(s.tokens) for s in train], size["vocab_size"])
-        config = scratch_config(len(tokenizer), {**size, "max_length": opts.max_length})
+        config = scratch_config(len(tokenizer), {**size, "max_length": max_length})
         config.num_labels = len(labels)
         config.id2label = dict(enumerate(labels))
         config.label2id = label2id
@@ -183,14 +185,15 @@ def prepare(opts: BenchmarkOptions) -> Setup:
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     device = opts.device or ("cuda" if torch.cuda.is_available() else "cpu")
     setup = Setup(
-        train=encode(train, tokenizer, label2id, opts.max_length),
-        dev=encode(dev, tokenizer, label2id, opts.max_length),
+        train=encode(train, tokenizer, label2id, max_length),
+        dev=encode(dev, tokenizer, label2id, max_length),
         labels=labels,
         pad_id=tokenizer.pad_token_id,
         model_config=config,
         init_state=state,
         parameters=sum(p.numel() for p in model.parameters()),
         device=device,
+        max_length=max_length,
         tokenizer=tokenizer,
     )
     log.info(
@@ -609,7 +612,7 @@ def summary(results: list[dict], setup: Setup, opts: BenchmarkOptions) -> dict:
         lr=opts.lr,
         batch_size=opts.batch_size,
         seed_batch_size=SEED_BATCH_SIZE,
-        max_length=opts.max_length,
+        max_length=setup.max_length,
         threads=opts.threads,
     )
     return out

@@ -500,19 +500,21 @@ def algorithm_summary(best: Sequence[dict], test_scores: dict[str, float] | None
     )
 
 
-def _paired_wins(best: Sequence[dict], winner: str, other: str) -> tuple[int, int]:
-    """In how many (family, variant) studies the winner's best dev F1 beat the other's."""
-    by = {(b["family"], b["train_variant"], b["algorithm"]): b.get("dev_f1") for b in best}
-    wins = total = 0
+def _paired_wins(best: Sequence[dict], winner: str, other: str) -> tuple[int, int, int]:
+    """In how many (family, variant) studies the winner's best dev F1 beat the other's, in how
+    many both exported the same configuration, and how many pairs there are."""
+    by = {(b["family"], b["train_variant"], b["algorithm"]): b for b in best}
+    wins = same = total = 0
     for family, variant, algorithm in by:
         if algorithm != winner:
             continue
         a, b = by[(family, variant, winner)], by.get((family, variant, other))
-        if a is None or b is None:
+        if a is None or b is None or a.get("dev_f1") is None or b.get("dev_f1") is None:
             continue
         total += 1
-        wins += float(a) > float(b)
-    return wins, total
+        wins += float(a["dev_f1"]) > float(b["dev_f1"])
+        same += bool(a.get("config")) and a.get("config") == b.get("config")
+    return wins, same, total
 
 
 def _winner_text(best: Sequence[dict], summary: pd.DataFrame) -> str:
@@ -541,11 +543,17 @@ def _winner_text(best: Sequence[dict], summary: pd.DataFrame) -> str:
             f" The gap exceeds the larger std ({spread:.4f}), a consistent but, with "
             f"n={int(top.n)} and n={int(second.n)} studies, not a significance-tested difference."
         )
-    wins, total = _paired_wins(best, top.algorithm, second.algorithm)
+    wins, same, total = _paired_wins(best, top.algorithm, second.algorithm)
     if total:
         text += (
             f" Paired by family and training variant, `{top.algorithm}` beat "
             f"`{second.algorithm}` in {wins} of {total} studies."
+        )
+    if same:
+        text += (
+            f" In {same} of {total} they exported the same configuration: both draw the same "
+            "seeded first trials, and there their stopping or exploiting did not change which "
+            "trial was best, so those studies say nothing about the algorithms themselves."
         )
     return text
 

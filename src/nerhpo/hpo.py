@@ -29,6 +29,7 @@ from nerhpo.atomic import (
 )
 from nerhpo.hparams import HPARAMS
 from nerhpo.trial_trainer import TrialConfig
+from nerhpo.tune_files import read_progress
 
 log = logging.getLogger(__name__)
 
@@ -560,10 +561,9 @@ def prune_checkpoints(tune_dir: Path) -> int:
     freed = 0
     for trial_dir in tune_dir.glob("*/"):
         checkpoints = sorted(trial_dir.glob("checkpoint_*"))
-        progress = trial_dir / "progress.csv"
-        if len(checkpoints) <= 1 or not progress.exists():
+        rows = read_progress(trial_dir) if len(checkpoints) > 1 else pd.DataFrame()
+        if rows.empty:
             continue
-        rows = pd.read_csv(progress)
         keep = {checkpoints[-1].name}
         if METRIC in rows and "checkpoint_dir_name" in rows and rows[METRIC].notna().any():
             keep.add(rows.loc[rows[METRIC].idxmax(), "checkpoint_dir_name"])
@@ -611,14 +611,9 @@ def best_reported(result, history) -> float | None:
     scores = []
     if history is not None and METRIC in history:
         scores += history[METRIC].dropna().tolist()
-    progress = Path(result.path or "") / "progress.csv"
-    if progress.is_file():
-        try:
-            frame = pd.read_csv(progress)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError):
-            frame = pd.DataFrame()
-        if METRIC in frame:
-            scores += frame[METRIC].dropna().tolist()
+    progress = read_progress(result.path or "")
+    if METRIC in progress:
+        scores += progress[METRIC].dropna().tolist()
     scores += [m[METRIC] for _, m in result.best_checkpoints or [] if m.get(METRIC) is not None]
     return float(max(scores)) if scores else None
 

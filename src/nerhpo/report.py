@@ -22,6 +22,7 @@ from tabulate import tabulate
 
 from nerhpo.atomic import atomic_write_bytes, atomic_write_text
 from nerhpo.hparams import HPARAMS
+from nerhpo.tune_files import read_progress
 
 SECTION_NAMES = (
     "results-header",
@@ -107,12 +108,9 @@ def anytime_curve(study_dir: str | Path, trials: pd.DataFrame | None = None) -> 
     files = sorted((study_dir / "tune").glob("*/progress.csv"))
     frames = []
     for path in files:
-        try:
-            frame = pd.read_csv(path)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError):
-            continue  # a trial that failed before its first report
+        frame = read_progress(path.parent)
         if frame.empty:
-            continue
+            continue  # a trial that failed before its first report
         if "trial_id" not in frame:
             frame["trial_id"] = path.parent.name
         for column in ("dev_f1", "timestamp", "training_iteration"):
