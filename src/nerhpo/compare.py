@@ -444,9 +444,9 @@ def markdown(params: dict, repeats: Sequence[Repeat], figure: str | None = None)
     for group in identical_choices(repeats):
         parts.append(
             f"{_names(group)} chose identical best configurations in all {n_repeats} studies "
-            "(same HPO seed, same sampled trials; with this budget their early stopping did not "
-            "change which trial was best), so their re-trainings coincide: their tie says "
-            "nothing about the algorithms themselves."
+            "(same HPO seed, same sampled trials; with this budget neither early stopping nor "
+            "PBT's exploitation changed which trial was best), so their re-trainings coincide: "
+            "their tie says nothing about the algorithms themselves."
         )
     if figure:
         parts.append(f"![anytime curves with bands]({figure})")

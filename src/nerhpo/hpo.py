@@ -136,7 +136,11 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         pbt = hpo["pbt"]
         random.seed(seed)  # PBT draws its perturbations from the random module
         mutations = {k: v for k, v in space.items() if k in CONTINUOUS}
-        return random_search, PopulationBasedTraining(
+        # the whole population exists from the start: PBT exploits only between live trials.
+        # The study's own Ray (init_ray) runs `concurrency` of them at a time; PBT pauses a
+        # trial at every perturbation interval while others wait, so they take turns
+        population = BasicVariantGenerator(random_state=seed, max_concurrent=0)
+        return population, PopulationBasedTraining(
             time_attr="training_iteration",
             perturbation_interval=pbt["perturbation_interval"],
             quantile_fraction=pbt["quantile_fraction"],
@@ -326,7 +330,10 @@ def init_ray(study: Study) -> None:
         return
     from nerhpo.ray_head import head_address
 
-    address = study.hpo.get("ray_address") or head_address()
+    # PBT's population takes turns on a Ray sized to the study (concurrency x cpus_per_trial):
+    # on the pipeline's shared head its waiting trials would take every free CPU
+    shared = head_address() if study.algorithm != "pbt" else None
+    address = study.hpo.get("ray_address") or shared
     kwargs = dict(
         include_dashboard=False,
         log_to_driver=False,
