@@ -231,3 +231,20 @@ def test_a_finetuned_model_must_have_all_its_weights(tmp_path, setup, caplog):
     model.bert.save_pretrained(finetuned, safe_serialization=True)  # the head is gone
     with pytest.raises(ModelLoadError, match="weights missing from the checkpoint: classifier"):
         load_finetuned(finetuned)
+
+
+def test_the_hpo_driver_does_not_import_torch():
+    """The driver of every HPO job only tokenises and hands the data to Ray's workers; torch
+    costs it about 1.2 s of imports per job, so its modules must not pull torch in."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import nerhpo.hpo, nerhpo.compare, nerhpo.sprint, nerhpo.stages\n"
+        "from nerhpo.encoding import encode\n"
+        "from nerhpo.model import load_tokenizer\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr

@@ -27,8 +27,8 @@ from nerhpo.atomic import (
     atomic_write_text,
     make_dirs,
 )
+from nerhpo.encoding import TrialConfig
 from nerhpo.hparams import HPARAMS
-from nerhpo.trial_trainer import TrialConfig
 from nerhpo.tune_files import read_progress
 
 log = logging.getLogger(__name__)
@@ -382,8 +382,8 @@ def stage_driver_files_apart() -> None:
 def prepare_payload(study: Study) -> dict:
     """Everything a trial needs, tokenised once here rather than in every trial."""
     from nerhpo.corpus import read_corpus
+    from nerhpo.encoding import encode
     from nerhpo.model import load_tokenizer
-    from nerhpo.trial_trainer import encode
 
     tokenizer = load_tokenizer(study.model_dir)
     label2id = {label: i for i, label in enumerate(study.labels)}
@@ -485,6 +485,10 @@ def run_study(study: Study) -> dict:
                 failure_config=tune.FailureConfig(max_failures=0),
             ),
         )
+    # PBT draws its perturbations from the random module; a restored Tuner brings its own
+    # (pickled) scheduler, so seed here too. Tune does not save PBT's state (last scores,
+    # perturbation times): after a resume, its decisions can differ from an uninterrupted run's
+    random.seed(study.seed)
     grid_result = tuner.fit()
     table = trials_table(grid_result, hpo["max_epochs"])
     atomic_write_text(out / "trials.csv", table.to_csv(index=False))
