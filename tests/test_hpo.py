@@ -162,6 +162,27 @@ def test_each_algorithm_runs_a_study(workdir, algorithm):
         assert changed, "PBT perturbed no trial's learning rate"
 
 
+def test_pbt_with_tied_scores_ends(workdir):
+    """Every trial at dev F1 0.0 (a learning rate too small to learn anything), taking turns:
+    asynchronous PBT cloned a trial paused an epoch behind, went back an epoch and looped
+    forever (CI); synchronous PBT with a stop at max_epochs trains each trial max_epochs."""
+    from nerhpo.hpo import run_study
+
+    params = tiny_hpo_params(
+        hpo={
+            "num_samples": 3,
+            "max_epochs": 2,
+            "search_space": {"learning_rate": {"type": "loguniform", "low": 1e-9, "high": 2e-9}},
+        }
+    )
+    study = study_for(workdir, params, "pbt", name="pbt-ties")
+    summary = run_study(study)
+    trials = pd.read_csv(study.out_dir / "trials.csv")
+    assert (trials.epochs == 2).all() and (trials.status == "TERMINATED").all()
+    assert summary["best_dev_f1"] < 0.05  # next to nothing learned: scores tie or nearly
+    assert sum(len(f) for f in progress_frames(study.out_dir)) <= 3 * 2 + 3
+
+
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):
     """A learning rate of 1e12 makes the loss non-finite: that trial fails, the others finish."""
     from nerhpo.hpo import run_study

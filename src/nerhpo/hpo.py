@@ -137,8 +137,11 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         random.seed(seed)  # PBT draws its perturbations from the random module
         mutations = {k: v for k, v in space.items() if k in CONTINUOUS}
         # the whole population exists from the start: PBT exploits only between live trials.
-        # The study's own Ray (init_ray) runs `concurrency` of them at a time; PBT pauses a
-        # trial at every perturbation interval while others wait, so they take turns
+        # The study's own Ray (init_ray) runs `concurrency` of them at a time and they take
+        # turns. Synchronous: every trial reaches a perturbation point before any exploits, so
+        # scores of the same epoch are compared. The asynchronous variant compared a trial with
+        # one paused an epoch behind, cloned it, went back an epoch, and on tied scores (a tiny
+        # model at dev F1 0.0) did so forever while the donor never ran again (seen in CI)
         population = BasicVariantGenerator(random_state=seed, max_concurrent=0)
         return population, PopulationBasedTraining(
             time_attr="training_iteration",
@@ -146,6 +149,7 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
             quantile_fraction=pbt["quantile_fraction"],
             resample_probability=pbt["resample_probability"],
             hyperparam_mutations=mutations,
+            synch=True,
         )
     if algorithm in ("tpe", "gp"):
         import optuna
@@ -483,6 +487,9 @@ def run_study(study: Study) -> dict:
                     checkpoint_score_order="max",
                 ),
                 failure_config=tune.FailureConfig(max_failures=0),
+                # a trial at its last epoch is done before a scheduler sees the result (PBT
+                # would otherwise still exploit, and restart it from an earlier epoch)
+                stop={"training_iteration": hpo["max_epochs"]},
             ),
         )
     # PBT draws its perturbations from the random module; a restored Tuner brings its own
