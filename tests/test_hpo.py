@@ -183,6 +183,19 @@ def test_pbt_with_tied_scores_ends(workdir):
     assert sum(len(f) for f in progress_frames(study.out_dir)) <= 3 * 2 + 3
 
 
+def test_pbt_is_reproducible(workdir):
+    """Two runs of one seeded PBT study perturb alike (the Snakemake and DVC tables must agree)."""
+    from nerhpo.hpo import run_study
+
+    params = tiny_hpo_params(hpo={"num_samples": 3, "max_epochs": 2})
+    tables = []
+    for name in ("pbt-a", "pbt-b"):
+        run_study(study_for(workdir, params, "pbt", name=name))
+        trials = pd.read_csv(workdir / "results/hpo" / name / "trials.csv")
+        tables.append(trials.drop(columns=["trial_id", "wall_seconds", "node", "node_ip"]))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):
     """A learning rate of 1e12 makes the loss non-finite: that trial fails, the others finish."""
     from nerhpo.hpo import run_study

@@ -105,7 +105,6 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         ASHAScheduler,
         FIFOScheduler,
         HyperBandForBOHB,
-        PopulationBasedTraining,
     )
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
@@ -143,7 +142,8 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         # one paused an epoch behind, cloned it, went back an epoch, and on tied scores (a tiny
         # model at dev F1 0.0) did so forever while the donor never ran again (seen in CI)
         population = BasicVariantGenerator(random_state=seed, max_concurrent=0)
-        return population, PopulationBasedTraining(
+        return population, SeededPBT(
+            seed,
             time_attr="training_iteration",
             perturbation_interval=pbt["perturbation_interval"],
             quantile_fraction=pbt["quantile_fraction"],
@@ -163,6 +163,40 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         search = OptunaSearch(sampler=sampler)
         return search, scheduler if algorithm == "tpe" else FIFOScheduler()
     raise ValueError(f"unknown HPO algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+
+
+def _seeded_pbt_class():
+    from ray.tune.schedulers import PopulationBasedTraining
+
+    class _SeededPBT(PopulationBasedTraining):
+        """PBT whose choices (which trial to clone, how to perturb) are seeded per decision from
+        the study seed, the trial's creation number and its epoch. PBT draws them from the
+        global ``random`` and numpy generators, which Ray and Tune also use in between, so one
+        seed at the start gave different perturbations in two runs of the same study (CI)."""
+
+        def __init__(self, seed: int, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._nerhpo_seed = seed
+
+        def _checkpoint_or_exploit(self, trial, tune_controller, upper_quantile, lower_quantile):
+            import numpy as np
+
+            number = trial_number(getattr(trial, "local_path", None) or trial.experiment_tag)
+            if number < 0:  # no directory yet: the experiment tag starts with the number
+                number = int(str(trial.experiment_tag).split("_", 1)[0] or 0)
+            epoch = int(self._trial_state[trial].last_train_time or 0)
+            state = (self._nerhpo_seed * 1_000_003 + number * 1_009 + epoch) % (2**32)
+            random.seed(state)
+            np.random.seed(state)
+            return super()._checkpoint_or_exploit(
+                trial, tune_controller, upper_quantile, lower_quantile
+            )
+
+    return _SeededPBT
+
+
+def SeededPBT(seed: int, *args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
+    return _seeded_pbt_class()(seed, *args, **kwargs)
 
 
 # -- the trainable (runs inside Ray's worker processes) ----------------------------------------
