@@ -133,7 +133,6 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         )
     if algorithm == "pbt":
         pbt = hpo["pbt"]
-        random.seed(seed)  # PBT draws its perturbations from the random module
         mutations = {k: v for k, v in space.items() if k in CONTINUOUS}
         # the whole population exists from the start: PBT exploits only between live trials.
         # The study's own Ray (init_ray) runs `concurrency` of them at a time and they take
@@ -526,10 +525,9 @@ def run_study(study: Study) -> dict:
                 stop={"training_iteration": hpo["max_epochs"]},
             ),
         )
-    # PBT draws its perturbations from the random module; a restored Tuner brings its own
-    # (pickled) scheduler, so seed here too. Tune does not save PBT's state (last scores,
-    # perturbation times): after a resume, its decisions can differ from an uninterrupted run's
-    random.seed(study.seed)
+    # PBT seeds each of its own decisions (SeededPBT). Tune does not save PBT's state (last
+    # scores, perturbation times): after a resume, its decisions can differ from an
+    # uninterrupted run's
     grid_result = tuner.fit()
     table = trials_table(grid_result, hpo["max_epochs"])
     atomic_write_text(out / "trials.csv", table.to_csv(index=False))
