@@ -184,16 +184,43 @@ def test_pbt_with_tied_scores_ends(workdir):
 
 
 def test_pbt_is_reproducible(workdir):
-    """Two runs of one seeded PBT study perturb alike (the Snakemake and DVC tables must agree)."""
+    """Two runs of one seeded PBT study perturb alike (the Snakemake and DVC tables must agree).
+    The trials take turns in one worker process: Tune killed the idle actor at a perturbation
+    point with every trial paused, and the next trial imported torch and transformers anew."""
     from nerhpo.hpo import run_study
 
-    params = tiny_hpo_params(hpo={"num_samples": 3, "max_epochs": 2})
+    params = tiny_hpo_params(hpo={"num_samples": 3, "max_epochs": 3})
     tables = []
     for name in ("pbt-a", "pbt-b"):
-        run_study(study_for(workdir, params, "pbt", name=name))
+        study = study_for(workdir, params, "pbt", name=name)
+        run_study(study)
+        pids = pd.concat(progress_frames(study.out_dir)).pid
+        assert pids.nunique() == 1, f"{name}: trials ran in {pids.nunique()} worker processes"
         trials = pd.read_csv(workdir / "results/hpo" / name / "trials.csv")
         tables.append(trials.drop(columns=["trial_id", "wall_seconds", "node", "node_ip"]))
     pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+def test_pbt_population_is_finished_only_when_every_trial_is():
+    """Tune keeps an idle trial actor for the next of PBT's turns only while the search is not
+    over; the population says so until its last trial completes. A state restored from disk
+    (a resumed study, whose trials Tune restores itself) waits for none of them."""
+    from nerhpo.hpo import Population
+
+    population = Population(random_state=0, max_concurrent=0)
+    population.add_configurations({"study": {"run": lambda config: None, "num_samples": 2}})
+    trials = [population.next_trial(), population.next_trial()]
+    assert population.next_trial() is None  # all created: Tune's own flag is now set
+    assert not population.is_finished()
+    population.on_trial_complete(trials[0].trial_id)
+    assert not population.is_finished()
+    state = population.get_state()
+    population.on_trial_complete(trials[1].trial_id)
+    assert population.is_finished()
+
+    restored = Population(random_state=0, max_concurrent=0)
+    restored.set_state(state)
+    assert restored.is_finished()
 
 
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):

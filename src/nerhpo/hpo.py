@@ -140,7 +140,7 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         # scores of the same epoch are compared. The asynchronous variant compared a trial with
         # one paused an epoch behind, cloned it, went back an epoch, and on tied scores (a tiny
         # model at dev F1 0.0) did so forever while the donor never ran again (seen in CI)
-        population = BasicVariantGenerator(random_state=seed, max_concurrent=0)
+        population = Population(random_state=seed, max_concurrent=0)
         return population, SeededPBT(
             seed,
             time_attr="training_iteration",
@@ -192,6 +192,55 @@ def _seeded_pbt_class():
             )
 
     return _SeededPBT
+
+
+def _population_class():
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    class _Population(BasicVariantGenerator):
+        """PBT's population: all trials at once, and "finished" only when every trial is.
+
+        Synchronous PBT pauses every trial at each perturbation point, then runs them in turns.
+        Tune (ray 2.60) keeps an idle trial actor for the next trial only while the search is
+        not over or a trial is staged; with the whole population created and none staged at
+        that moment, it killed the actor, and the next trial started a new worker process
+        that imported torch and transformers again (about 5.5 s, once or twice per demo PBT
+        study, seen in its worker logs). Tune still ends the study when all trials are done:
+        its own check asks both. Only trials created by this process count, so a study
+        resumed from a saved state (whose trials Tune restores itself) cannot wait forever."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._unfinished_here: set[str] = set()
+
+        def next_trial(self):
+            trial = super().next_trial()
+            if trial is not None:
+                self._unfinished_here.add(trial.trial_id)
+            return trial
+
+        def on_trial_complete(self, trial_id, result=None, error=False):
+            super().on_trial_complete(trial_id, result=result, error=error)
+            self._unfinished_here.discard(trial_id)
+
+        def is_finished(self) -> bool:
+            return super().is_finished() and not self._unfinished_here
+
+        def get_state(self):
+            state = super().get_state()
+            if state:
+                state.pop("_unfinished_here", None)
+            return state
+
+        def set_state(self, state):
+            super().set_state(state)
+            self._unfinished_here = set()
+
+    return _Population
+
+
+def Population(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
+    return _population_class()(*args, **kwargs)
 
 
 def SeededPBT(seed: int, *args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
