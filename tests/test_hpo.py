@@ -125,6 +125,29 @@ def progress_frames(out_dir):
     return [pd.read_csv(p) for p in sorted((out_dir / "tune").glob("*/progress.csv"))]
 
 
+def test_the_hpo_driver_prepares_a_study_without_torch(workdir):
+    """The driver reads the sentences and hands them to Ray's workers, which encode them: the
+    tokeniser (transformers, and through it torch) cost every HPO job about 2 s of imports."""
+    import pickle
+
+    study = study_for(workdir, tiny_hpo_params(), "random", name="driver")
+    (workdir / "driver-study.pkl").write_bytes(pickle.dumps(study))
+    code = (
+        "import pickle, sys\n"
+        "from nerhpo.hpo import prepare_payload, study_fingerprint\n"
+        "study = pickle.loads(open('driver-study.pkl', 'rb').read())\n"
+        "payload = prepare_payload(study, study_fingerprint(study))\n"
+        "print(len(payload['train']), len(payload['dev']))\n"
+        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, check=True
+    )
+    sizes, imported = out.stdout.split("\n")[:2]
+    assert sizes == "200 40"
+    assert imported == "[]", out.stderr
+
+
 @pytest.mark.parametrize("algorithm", ["asha", "bohb", "pbt", "random", "tpe", "gp"])
 def test_each_algorithm_runs_a_study(workdir, algorithm):
     from nerhpo.hpo import run_study

@@ -234,8 +234,9 @@ def test_a_finetuned_model_must_have_all_its_weights(tmp_path, setup, caplog):
 
 
 def test_the_hpo_driver_does_not_import_torch():
-    """The driver of every HPO job only tokenises and hands the data to Ray's workers; torch
-    costs it about 1.2 s of imports per job, so its modules must not pull torch in."""
+    """The driver of every HPO job only reads the data and hands it to Ray's workers; torch
+    costs it about 1.2 s of imports per job, so its modules must not pull torch in (what it
+    runs is checked in test_hpo: test_the_hpo_driver_prepares_a_study_without_torch)."""
     import subprocess
     import sys
 

@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from fsspec.implementations.local import LocalFileSystem
@@ -27,7 +28,7 @@ from nerhpo.atomic import (
     atomic_write_text,
     make_dirs,
 )
-from nerhpo.encoding import TrialConfig
+from nerhpo.encoding import Encoded, TrialConfig, encode
 from nerhpo.hparams import HPARAMS
 from nerhpo.tune_files import read_progress
 
@@ -264,11 +265,12 @@ def trainable(config: dict, payload: dict) -> None:
     cfg = TrialConfig.from_dict(
         {**payload["defaults"], **config, "epochs": payload["max_epochs"], "seed": payload["seed"]}
     )
+    data = encoded_data(payload)
     torch.manual_seed(cfg.seed)  # the new classifier head: same init whichever worker runs it
     model = load_token_classifier(
         payload["model_dir"], payload["labels"], cfg.attention_dropout, cfg.hidden_dropout
     )
-    trainer = TrialTrainer(model, payload["train"], payload["dev"], cfg, payload["pad_id"])
+    trainer = TrialTrainer(model, data.train, data.dev, cfg, data.tokenizer.pad_token_id)
     checkpoint = tune.get_checkpoint()
     if checkpoint:
         with checkpoint.as_directory() as directory:
@@ -292,7 +294,45 @@ def trainable(config: dict, payload: dict) -> None:
         metrics.update({f"hp_{k}": getattr(cfg, k) for k in HPARAMS})
         with tempfile.TemporaryDirectory() as directory:
             trainer.save_checkpoint(directory)
+            # self-contained, so the export needs no tokenizer (nor transformers) in the driver
+            data.tokenizer.save_pretrained(Path(directory) / CHECKPOINT_TOKENIZER)
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+
+
+CHECKPOINT_TOKENIZER = "tokenizer"
+
+
+@dataclass
+class TrialData:
+    tokenizer: Any
+    train: Encoded
+    dev: Encoded
+
+
+_TRIAL_DATA: dict[str, TrialData] = {}
+
+
+def encoded_data(payload: dict) -> TrialData:
+    """The study's tokeniser and encoded sentences, made once per worker process.
+
+    Encoding here rather than in the driver keeps transformers (and with it torch, 2 s per
+    job on the demo machine) out of the driver; the worker imports both for training anyway,
+    and the trials of a study share one worker (actors are reused), so each encodes once."""
+    from nerhpo.model import load_tokenizer
+
+    key = payload["data_key"]
+    if key not in _TRIAL_DATA:
+        _TRIAL_DATA.clear()  # one study's data at a time
+        tokenizer = load_tokenizer(payload["model_dir"])
+        label2id = {label: i for i, label in enumerate(payload["labels"])}
+        _TRIAL_DATA[key] = TrialData(
+            tokenizer,
+            *(
+                encode(payload[split], tokenizer, label2id, payload["max_length"])
+                for split in ("train", "dev")
+            ),
+        )
+    return _TRIAL_DATA[key]
 
 
 # -- running a study ------------------------------------------------------------------------
@@ -465,25 +505,20 @@ def stage_driver_files_apart() -> None:
         )
 
 
-def prepare_payload(study: Study) -> dict:
-    """Everything a trial needs, tokenised once here rather than in every trial."""
+def prepare_payload(study: Study, data_key: str) -> dict:
+    """Everything a trial needs: the sentences, read once here; the workers encode them."""
     from nerhpo.corpus import read_corpus
-    from nerhpo.encoding import encode
-    from nerhpo.model import load_tokenizer
 
-    tokenizer = load_tokenizer(study.model_dir)
-    label2id = {label: i for i, label in enumerate(study.labels)}
-    train = encode(read_corpus(study.data_dir / "train.tsv"), tokenizer, label2id, study.max_length)
-    dev = encode(read_corpus(study.data_dir / "dev.tsv"), tokenizer, label2id, study.max_length)
     return {
         # absolute: Ray runs trials in their own working directories
         "model_dir": str(Path(study.model_dir).resolve())
         if Path(study.model_dir).exists()
         else str(study.model_dir),
         "labels": study.labels,
-        "train": train,
-        "dev": dev,
-        "pad_id": tokenizer.pad_token_id,
+        "train": read_corpus(study.data_dir / "train.tsv"),
+        "dev": read_corpus(study.data_dir / "dev.tsv"),
+        "max_length": study.max_length,
+        "data_key": data_key,  # names this study's data in the workers' cache
         "defaults": {k: study.defaults[k] for k in HPARAMS},
         "max_epochs": study.hpo["max_epochs"],
         "seed": study.seed,
@@ -511,12 +546,12 @@ def run_study(study: Study) -> dict:
     make_dirs(out)  # an unwritable results folder fails here, before any training
     tune_dir = out / "tune"
     started = time.time()
-    payload = prepare_payload(study)
+    fingerprint = study_fingerprint(study)
+    payload = prepare_payload(study, fingerprint)
     init_ray(study)
     stage_driver_files_apart()
     resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
     fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
-    fingerprint = study_fingerprint(study)
     stamp = out / "study.fingerprint"
     if tune_dir.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
         print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
@@ -794,7 +829,12 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
         with checkpoint.as_directory() as directory:
             for name in ("model.safetensors", "config.json"):
                 shutil.copy2(Path(directory) / name, tmp / name)
-        load_tokenizer(study.model_dir).save_pretrained(tmp)
+            tokenizer = Path(directory) / CHECKPOINT_TOKENIZER
+            if tokenizer.is_dir():
+                for path in tokenizer.iterdir():
+                    shutil.copy2(path, tmp / path.name)
+            else:  # a checkpoint written before checkpoints carried the tokenizer
+                load_tokenizer(study.model_dir).save_pretrained(tmp)
         atomic_write_json(tmp / "labels.json", study.labels)
     best = {
         "family": study.family,
