@@ -7,7 +7,7 @@ import sys
 import pytest
 from project_copy import ROOT
 
-from nerhpo.benchmark import BenchmarkOptions, padded_tokens, run_benchmark
+from nerhpo.benchmark import BenchmarkOptions, run_benchmark
 
 FIELDS = {
     "run",
@@ -74,11 +74,6 @@ def test_same_data_and_less_padding_for_ours(lines):
     assert ours["padding_share"] < seed["padding_share"]
     assert seed["batch_size"] == 8 and best["batch_size"] == ours["batch_size"] == 32
     assert best["sampling"] == "group_by_length"
-
-
-def test_padded_tokens_follows_sorted_batches_and_buckets():
-    assert padded_tokens([10, 1, 3, 2], 2) == 2 * 2 + 2 * 10
-    assert padded_tokens([10, 1, 3, 2], 2, (4, 16)) == 2 * 4 + 2 * 16
 
 
 def test_stdout_is_json_lines_only(germeval_dir, capfd):

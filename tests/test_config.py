@@ -30,6 +30,7 @@ def test_project_params_are_valid(params):
         (lambda p: p["variants"].update(names=["upper"]), "variants.names.0: 'upper' is not one"),
         (lambda p: p.pop("corpus"), "'corpus' is a required property"),
         (lambda p: p["tag_families"].update(Bad={}), "tag_families"),
+        (lambda p: p["train"].update(batch_order="shuffled"), "train.batch_order: 'shuffled'"),
     ],
 )
 def test_errors_name_the_key(params, edit, message):

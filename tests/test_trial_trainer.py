@@ -139,6 +139,29 @@ def test_length_batches_sort_and_cover():
     shuffled = length_batches(lengths, 2, random.Random(0))
     assert sorted(i for b in shuffled for i in b) == list(range(6))
     assert bucket_length(20, (16, 32)) == 32 and bucket_length(20, None) == 20
+    lengths = list(range(1, 41))
+    mixed = length_batches(lengths, 4, random.Random(0), "random")
+    assert sorted(i for b in mixed for i in b) == list(range(40))
+    assert mixed != length_batches(lengths, 4, random.Random(1), "random")  # new order per seed
+    spans = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in mixed]
+    assert max(spans) > 3  # batches mix lengths (sorted chunks of 4 span at most 3)
+    with pytest.raises(ValueError, match="random generator"):
+        length_batches(lengths, 4, None, "random")
+
+
+def test_padded_tokens_are_counted_per_batch_order(setup):
+    """train_epoch reports the token positions it fed the model: with sorted batches exactly the
+    chunks of the sorted lengths; random order pads more, and the real tokens stay the same."""
+    _, tok, data = setup
+    lengths = [len(x) for x in data.input_ids]
+    expected = sum(len(b) * max(lengths[i] for i in b) for b in length_batches(lengths, 4, None))
+    sorted_stats = fresh_trainer(tok, data).train_epoch()
+    random_stats = fresh_trainer(tok, data, batch_order="random").train_epoch()
+    assert sorted_stats["padded_tokens"] == expected
+    assert random_stats["train_tokens"] == sorted_stats["train_tokens"] == sum(lengths)
+    assert random_stats["padded_tokens"] > expected
+    with pytest.raises(ValueError, match="batch_order 'shuffled'"):
+        TrialConfig.from_dict({"batch_order": "shuffled"})
 
 
 def test_checkpoint_continues_identically(setup):

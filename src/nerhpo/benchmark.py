@@ -92,6 +92,7 @@ class BenchmarkOptions:
     packed: int = 0  # CUDA only: K > 1 trials at once
     device: str | None = None  # default: cuda when available
     init: Path | None = None  # a pretrained encoder and its tokenizer instead of random weights
+    batch_order: str = "sorted"  # ours: sorted (little padding) or random (the Trainer's order)
 
     def model_size(self) -> dict[str, int]:
         if self.size not in SIZES:
@@ -287,20 +288,6 @@ def peak_bf16_flops(device) -> float | None:
     return next((v for k, v in PEAK_BF16_FLOPS.items() if k in name), None)
 
 
-def padded_tokens(lengths: list[int], batch_size: int, buckets=None) -> int:
-    """Token positions TrialTrainer feeds the model in one epoch (real tokens plus padding).
-
-    Batches are chunks of the length-sorted sentences; the random tie-break only swaps
-    sentences of equal length, so the padded size of every batch is fixed.
-    """
-    from nerhpo.trial_trainer import bucket_length, length_batches
-
-    return sum(
-        len(idx) * bucket_length(max(lengths[i] for i in idx), buckets)
-        for idx in length_batches(lengths, batch_size, None)
-    )
-
-
 def _f1(model, setup: Setup, device) -> float:
     from nerhpo.trial_trainer import f1_score, predict
 
@@ -448,6 +435,7 @@ def trial_config(setup: Setup, opts: BenchmarkOptions, seed: int):
         batch_size=opts.batch_size,
         seed=seed,
         epochs=opts.epochs,
+        batch_order=opts.batch_order,
     )
 
 
@@ -495,15 +483,16 @@ def _train_ours(
         barrier.wait()
     _sync(device)
     start_wall, start = time.time(), time.perf_counter()
-    real = 0
+    real = padded = 0
     for _ in range(opts.epochs):
-        real += trainer.train_epoch()["train_tokens"]
+        stats = trainer.train_epoch()
+        real += stats["train_tokens"]
+        padded += stats["padded_tokens"]
     _sync(device)
     seconds, end_wall = time.perf_counter() - start, time.time()
-    lengths = [len(x) for x in setup.train.input_ids]
     return {
         "real": real,
-        "padded": opts.epochs * padded_tokens(lengths, opts.batch_size, trainer.buckets),
+        "padded": padded,
         "seconds": seconds,
         "start": start_wall,
         "end": end_wall,

@@ -1,7 +1,7 @@
 """What a trial trains on, without torch: its hyperparameters and the tokenised data.
 
-Why a module of its own: the HPO driver process tokenises the data once and hands it to the
-trials, and it need not import torch (about 1.2 s per HPO job) to do so.
+Why a module of its own: the HPO driver process builds trial configurations and the trial
+workers encode the data, and the driver need not import torch (about 1.2 s per HPO job).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from nerhpo.corpus import Sentence
 
 log = logging.getLogger(__name__)
 IGNORE = -100
+BATCH_ORDERS = ("sorted", "random")
 
 
 @dataclass
@@ -27,12 +28,17 @@ class TrialConfig:
     batch_size: int = 32
     seed: int = 0
     epochs: int = 3
+    batch_order: str = "sorted"  # train.batch_order: a setting, not searched
 
     @classmethod
     def from_dict(cls, d: dict) -> TrialConfig:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         if "batch_size" in known:
             known["batch_size"] = int(known["batch_size"])
+        if known.get("batch_order", "sorted") not in BATCH_ORDERS:
+            raise ValueError(
+                f"batch_order {known['batch_order']!r}: expected one of {BATCH_ORDERS}"
+            )
         return cls(**known)
 
 

@@ -519,7 +519,10 @@ def prepare_payload(study: Study, data_key: str) -> dict:
         "dev": read_corpus(study.data_dir / "dev.tsv"),
         "max_length": study.max_length,
         "data_key": data_key,  # names this study's data in the workers' cache
-        "defaults": {k: study.defaults[k] for k in HPARAMS},
+        "defaults": {
+            **{k: study.defaults[k] for k in HPARAMS},
+            "batch_order": study.defaults.get("batch_order", "sorted"),
+        },
         "max_epochs": study.hpo["max_epochs"],
         "seed": study.seed,
         "threads": study.hpo["cpus_per_trial"],

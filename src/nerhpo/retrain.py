@@ -87,6 +87,7 @@ def retrain_study(
     seeds: list[int],
     epochs: int,
     max_length: int,
+    batch_order: str = "sorted",
 ) -> dict:
     """Re-train the best configuration of the study in ``study_dir`` once per seed."""
     import json
@@ -96,10 +97,11 @@ def retrain_study(
     study_dir = Path(study_dir)
     best = json.loads((study_dir / "best.json").read_text(encoding="utf-8"))
     config = {k: best["config"][k] for k in HPARAMS if k in best["config"]}
+    settings = {**config, "batch_order": batch_order}  # a setting (train.batch_order), not searched
     tokenizer = load_tokenizer(encoder_dir)
     splits = encode_splits(data_dir, tokenizer, labels, max_length)
     runs = [
-        retrain_once(encoder_dir, labels, splits, tokenizer.pad_token_id, config, s, epochs)
+        retrain_once(encoder_dir, labels, splits, tokenizer.pad_token_id, settings, s, epochs)
         for s in seeds
     ]
     return {

@@ -27,9 +27,20 @@ log = logging.getLogger(__name__)
 
 
 def length_batches(
-    lengths: list[int], batch_size: int, rng: random.Random | None
+    lengths: list[int], batch_size: int, rng: random.Random | None, order: str = "sorted"
 ) -> list[list[int]]:
-    """Batches of similar length (sorted, then chunked); shuffled batch order when ``rng`` is given."""
+    """Batches of similar length (sorted, then chunked); shuffled batch order when ``rng`` is given.
+
+    ``order="random"`` (training only): sentences in random order, as the Hugging Face Trainer
+    draws them. Length-sorted batches pad almost nothing, but each holds sentences of one length;
+    at 12 epochs, batch 8, lr 1.5e-3 on the demo encoder they scored 2.4 points of dev F1 below
+    random order over 5 paired seeds (README, Performance), at 1.3-1.7x less training time."""
+    if order == "random":
+        if rng is None:
+            raise ValueError("random batch order needs a random generator")
+        shuffled = list(range(len(lengths)))
+        rng.shuffle(shuffled)
+        return [shuffled[i : i + batch_size] for i in range(0, len(shuffled), batch_size)]
     if rng is None:
         order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
     else:
@@ -185,9 +196,12 @@ class TrialTrainer:
     def train_epoch(self) -> dict:
         self.model.train()
         batches = length_batches(
-            [len(x) for x in self.train_data.input_ids], self.config.batch_size, self.rng
+            [len(x) for x in self.train_data.input_ids],
+            self.config.batch_size,
+            self.rng,
+            self.config.batch_order,
         )
-        total_loss, tokens = 0.0, 0
+        total_loss, tokens, padded = 0.0, 0, 0
         bf16 = use_bf16(self.device)
         for idx in batches:
             batch = {
@@ -209,8 +223,13 @@ class TrialTrainer:
             self.step += 1
             total_loss += loss.item()
             tokens += int(batch["attention_mask"].sum())
+            padded += batch["input_ids"].numel()
         self.epoch += 1
-        return {"train_loss": total_loss / max(1, len(batches)), "train_tokens": tokens}
+        return {
+            "train_loss": total_loss / max(1, len(batches)),
+            "train_tokens": tokens,
+            "padded_tokens": padded,  # token positions fed to the model, padding included
+        }
 
     def evaluate(self, data: Encoded | None = None) -> float:
         data = data or self.dev_data

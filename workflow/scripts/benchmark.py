@@ -43,6 +43,7 @@ def main(args):
         packed=args.packed,
         device=args.device,
         init=Path(args.init) if args.init else None,
+        batch_order=args.batch_order,
     )
     try:
         opts.model_size()
@@ -94,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a pretrained encoder directory (with its tokenizer; safetensors) to fine-tune "
         "instead of a randomly initialised BERT (the size flags are then ignored), so that dev "
         "F1 is high enough to compare quality",
+    )
+    p.add_argument(
+        "--batch-order",
+        choices=("sorted", "random"),
+        default="sorted",
+        help="ours: length-sorted batches (little padding) or random order (as the Trainer)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p

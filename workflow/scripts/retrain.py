@@ -38,6 +38,7 @@ def main(args):
             seeds,
             int(hpo["max_epochs"]),
             params["model"]["max_length"],
+            params["train"].get("batch_order", "sorted"),
         )
         studies.append({"repeat": k, **result})
     out = args.out or f"results/retrain/{args.family}/{args.variant}/{args.algorithm}.json"
