@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nerhpo.trial_trainer import Encoded
+from nerhpo.trial_trainer import Encoded, TrialConfig
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class BenchmarkOptions:
     packed: int = 0  # CUDA only: K > 1 trials at once
     device: str | None = None  # default: cuda when available
     init: Path | None = None  # a pretrained encoder and its tokenizer instead of random weights
-    batch_order: str = "sorted"  # ours: sorted (little padding) or random (the Trainer's order)
+    batch_order: str = TrialConfig.batch_order  # ours: sorted (little padding) or random
 
     def model_size(self) -> dict[str, int]:
         if self.size not in SIZES:

@@ -30,15 +30,15 @@ class TrialConfig:
     epochs: int = 3
     batch_order: str = "sorted"  # train.batch_order: a setting, not searched
 
+    def __post_init__(self):
+        if self.batch_order not in BATCH_ORDERS:
+            raise ValueError(f"batch_order {self.batch_order!r}: expected one of {BATCH_ORDERS}")
+
     @classmethod
     def from_dict(cls, d: dict) -> TrialConfig:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         if "batch_size" in known:
             known["batch_size"] = int(known["batch_size"])
-        if known.get("batch_order", "sorted") not in BATCH_ORDERS:
-            raise ValueError(
-                f"batch_order {known['batch_order']!r}: expected one of {BATCH_ORDERS}"
-            )
         return cls(**known)
 
 

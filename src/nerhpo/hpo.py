@@ -521,7 +521,7 @@ def prepare_payload(study: Study, data_key: str) -> dict:
         "data_key": data_key,  # names this study's data in the workers' cache
         "defaults": {
             **{k: study.defaults[k] for k in HPARAMS},
-            "batch_order": study.defaults.get("batch_order", "sorted"),
+            "batch_order": study.defaults.get("batch_order", TrialConfig.batch_order),
         },
         "max_epochs": study.hpo["max_epochs"],
         "seed": study.seed,

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from nerhpo.corpus import read_corpus
+from nerhpo.encoding import TrialConfig
 from nerhpo.evaluate import score
 from nerhpo.hparams import HPARAMS
 
@@ -35,7 +36,7 @@ def retrain_once(
     import torch
 
     from nerhpo.model import load_token_classifier
-    from nerhpo.trial_trainer import TrialConfig, TrialTrainer, predict
+    from nerhpo.trial_trainer import TrialTrainer, predict
 
     cfg = TrialConfig.from_dict({**config, "seed": seed, "epochs": epochs})
     torch.manual_seed(cfg.seed)  # the classifier head's initialisation
@@ -87,7 +88,7 @@ def retrain_study(
     seeds: list[int],
     epochs: int,
     max_length: int,
-    batch_order: str = "sorted",
+    batch_order: str = TrialConfig.batch_order,
 ) -> dict:
     """Re-train the best configuration of the study in ``study_dir`` once per seed."""
     import json

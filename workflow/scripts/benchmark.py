@@ -12,6 +12,7 @@ from pathlib import Path
 
 from nerhpo import cli
 from nerhpo.benchmark import RUNS, SIZES, BenchmarkOptions
+from nerhpo.encoding import BATCH_ORDERS
 
 
 def main(args):
@@ -98,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--batch-order",
-        choices=("sorted", "random"),
-        default="sorted",
+        choices=BATCH_ORDERS,
+        default=BenchmarkOptions.batch_order,
         help="ours: length-sorted batches (little padding) or random order (as the Trainer)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -8,6 +8,7 @@ scored too. Writes results/retrain/{family}/{variant}/{algorithm}.json.
 
 from nerhpo import cli
 from nerhpo.config import load_params
+from nerhpo.encoding import TrialConfig
 
 
 def main(args):
@@ -38,7 +39,7 @@ def main(args):
             seeds,
             int(hpo["max_epochs"]),
             params["model"]["max_length"],
-            params["train"].get("batch_order", "sorted"),
+            params["train"].get("batch_order", TrialConfig.batch_order),
         )
         studies.append({"repeat": k, **result})
     out = args.out or f"results/retrain/{args.family}/{args.variant}/{args.algorithm}.json"
