@@ -127,3 +127,25 @@ def test_two_studies_at_once_keep_their_trials_apart(workdir, cluster):  # noqa:
     # one staging folder per study: <session>/artifacts/<start second>_pid<pid>/tune
     staged = list(Path(temp_dir).glob("session_*/artifacts/*_pid*/tune"))
     assert len({p.parent.name for p in staged}) >= 2, staged
+
+
+def test_head_start_tries_other_ports_when_one_is_in_use(tmp_path, monkeypatch):
+    """`ray start` failed once in CI with "Address already in use": a port chosen free had been
+    taken by the time Ray bound it. The head start then tries other ports."""
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    ports = iter([busy.getsockname()[1]])
+    real_free_port = ray_head.free_port
+    monkeypatch.setattr(ray_head, "free_port", lambda: next(ports, None) or real_free_port())
+    head_dir = tmp_path / "ray-head"
+    try:
+        address = ray_head.start(1, 0, None, head_dir)
+        assert address != f"127.0.0.1:{busy.getsockname()[1]}"
+        assert (head_dir / "address").read_text().strip() == address
+    finally:
+        ray_head.stop(head_dir)
+        busy.close()
+    assert not head_dir.exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 HEAD_DIR = Path(".nerhpo-ray")
+START_ATTEMPTS = 3
 
 
 def ray_bin() -> str:
@@ -41,24 +42,32 @@ def start(
     num_cpus: int, num_gpus: int | None, watch_pid: int | None, head_dir: Path = HEAD_DIR
 ) -> str:
     stop(head_dir)
-    head_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    temp_dir = Path(tempfile.gettempdir()) / f"nerhpo-ray-{port}"
-    cmd = [
-        ray_bin(),
-        "start",
-        "--head",
-        f"--port={port}",
-        f"--temp-dir={temp_dir}",
-        f"--num-cpus={num_cpus}",
-        "--include-dashboard=false",
-        "--disable-usage-stats",
-    ]
-    if num_gpus is not None:  # else Ray detects the GPUs itself
-        cmd.append(f"--num-gpus={num_gpus}")
-    proc = subprocess.run(cmd, env=env(), capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ray start failed: {proc.stderr.strip()[-500:]}")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        head_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        temp_dir = Path(tempfile.gettempdir()) / f"nerhpo-ray-{port}"
+        cmd = [
+            ray_bin(),
+            "start",
+            "--head",
+            f"--port={port}",
+            f"--temp-dir={temp_dir}",
+            f"--num-cpus={num_cpus}",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+        ]
+        if num_gpus is not None:  # else Ray detects the GPUs itself
+            cmd.append(f"--num-gpus={num_gpus}")
+        proc = subprocess.run(cmd, env=env(), capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+        # stop what this attempt started; a port in use (this one, taken since free_port chose
+        # it, or one Ray picks for its own services: seen once in CI) is worth another try
+        (head_dir / "temp_dir").write_text(f"{temp_dir}\n")
+        stop(head_dir)
+        if "Address already in use" not in proc.stderr or attempt == START_ATTEMPTS:
+            raise RuntimeError(f"ray start failed: {proc.stderr.strip()[-500:]}")
+        log.warning("ray start: a port was in use (attempt %d); trying other ports", attempt)
     address = f"127.0.0.1:{port}"
     (head_dir / "address").write_text(address + "\n")
     (head_dir / "temp_dir").write_text(f"{temp_dir}\n")
