@@ -541,7 +541,12 @@ def run_study(study: Study) -> dict:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
+    # Tune adds a TensorBoard logger by default, and importing tensorboardX imports torch:
+    # 1.1 s of every HPO job's driver (python -X importtime) for event files nobody reads.
+    # The CSV and JSON loggers, which the study reads back, are named in the callbacks.
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     from ray import tune
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
     hpo = study.hpo
     space = hpo["search_space"]
@@ -594,7 +599,7 @@ def run_study(study: Study) -> dict:
                 storage_path=str(out),
                 storage_filesystem=storage,
                 verbose=0,
-                callbacks=[_progress_callback(study)],
+                callbacks=[_progress_callback(study), CSVLoggerCallback(), JsonLoggerCallback()],
                 checkpoint_config=tune.CheckpointConfig(
                     # every checkpoint while the study runs; prune_checkpoints keeps the best
                     # and the latest per trial when it ends. Deleting earlier loses resumes: Tune
