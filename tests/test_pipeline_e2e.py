@@ -111,6 +111,13 @@ def test_snakemake_builds_everything(snakemake_run):
         root,
     )
     assert (root / "README.md").read_text() == before
+    # where the run's time went: every stage's jobs, and the work measured inside them
+    out = run(["python", "workflow/scripts/runtime.py", "--json"], root).stdout
+    stages = {s["stage"]: s for s in json.loads(out)["stages"]}
+    assert stages["hpo"]["jobs"] == 18 and stages["eval"]["jobs"] == 18
+    for stage in ("hpo", "repeats", "retrain", "eval", "pretrain", "baseline"):
+        assert 0 < stages[stage]["work_seconds"] < stages[stage]["job_seconds"], stages[stage]
+    assert stages["variants"]["work_seconds"] == 0
 
 
 def check_comparison_and_sprint(root, findings_section):

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import random
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ def pretrain(
     from nerhpo.trial_trainer import use_bf16
 
     quiet_transformers()
+    started = time.perf_counter()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     bf16 = use_bf16(device)
 
@@ -161,6 +163,8 @@ def pretrain(
         "mlm_loss_per_epoch": [round(x, 4) for x in losses],
         "sentences": len(encoded),
         "seed": seed,
+        # tokenizer and MLM training, without imports (nerhpo.runtime: where a run's time went)
+        "train_seconds": round(time.perf_counter() - started, 2),
     }
     with atomic_directory(out_dir) as tmp:
         model.bert.save_pretrained(tmp, safe_serialization=True)
