@@ -541,10 +541,6 @@ def run_study(study: Study) -> dict:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
-    # Tune adds a TensorBoard logger by default, and importing tensorboardX imports torch:
-    # 1.1 s of every HPO job's driver (python -X importtime) for event files nobody reads.
-    # The CSV and JSON loggers, which the study reads back, are named in the callbacks.
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
@@ -574,7 +570,13 @@ def run_study(study: Study) -> dict:
             flush=True,
         )
         shutil.rmtree(tune_dir)
-    if tune.Tuner.can_restore(str(tune_dir), storage_filesystem=storage):
+    # Tune adds a TensorBoard logger by default, and importing tensorboardX imports torch:
+    # 1.1 s of every HPO job's driver (python -X importtime) for event files nobody reads. A
+    # new study names the CSV and JSON loggers, which it reads back, and turns Tune's automatic
+    # ones off. A resumed study keeps them on: one saved by an older version names none.
+    restoring = tune.Tuner.can_restore(str(tune_dir), storage_filesystem=storage)
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "0" if restoring else "1"
+    if restoring:
         print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
         tuner = tune.Tuner.restore(
             str(tune_dir), trainable=fn, resume_errored=False, storage_filesystem=storage
