@@ -81,15 +81,22 @@ class Runtime:
     stages: pd.DataFrame  # stage, jobs, job_seconds, work_seconds, other_share
     wall_seconds: float  # first job's start to last job's end
 
+    def other_share(self, stages: Iterable[str] | None = None) -> float | None:
+        """Share of the job-seconds that is neither training nor evaluation, over ``stages``
+        (default all) whose work is known."""
+        rows = self.stages if stages is None else self.stages[self.stages.stage.isin(stages)]
+        known = rows[rows.work_seconds.notna()]
+        jobs = known.job_seconds.sum()
+        return float(1 - known.work_seconds.sum() / jobs) if jobs else None
+
     def total(self) -> dict:
         """Sums over all stages; the share over the stages whose work is known."""
-        known = self.stages[self.stages.work_seconds.notna()]
-        jobs, work = known.job_seconds.sum(), known.work_seconds.sum()
+        share = self.other_share()
         return {
             "jobs": int(self.stages.jobs.sum()),
             "job_seconds": round(float(self.stages.job_seconds.sum()), 1),
-            "work_seconds": round(float(work), 1),
-            "other_share": round(float(1 - work / jobs), 3) if jobs else None,
+            "work_seconds": round(float(self.stages.work_seconds.sum()), 1),
+            "other_share": None if share is None else round(share, 3),
             "wall_seconds": round(self.wall_seconds, 1),
         }
 
@@ -162,7 +169,7 @@ def markdown(rt: Runtime) -> str:
     headers = ["stage", "jobs", "job-seconds", "training + evaluation s", "neither"]
     table = tabulate(rows, headers, tablefmt="github", colalign=("left",) + ("right",) * 4)
     minutes, seconds = divmod(round(rt.wall_seconds), 60)
-    hpo = rt.stages[rt.stages.stage.isin(HPO_STAGES)]
+    hpo = rt.stages.stage[rt.stages.stage.isin(HPO_STAGES)]
     lines = [
         table,
         "",
@@ -170,9 +177,8 @@ def markdown(rt: Runtime) -> str:
         f"({total['job_seconds'] / max(rt.wall_seconds, 1e-9):.2f} jobs running on average).",
     ]
     if not hpo.empty:
-        share = 1 - hpo.work_seconds.sum() / hpo.job_seconds.sum()
         lines.append(
-            f"HPO jobs ({', '.join(hpo.stage)}): {share:.1%} of their time is neither training "
-            "nor evaluation."
+            f"HPO jobs ({', '.join(hpo)}): {rt.other_share(hpo):.1%} of their time is neither "
+            "training nor evaluation."
         )
     return "\n".join(lines) + "\n"

@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 def length_batches(
-    lengths: list[int], batch_size: int, rng: random.Random | None, batch_order: str = "sorted"
+    lengths: list[int],
+    batch_size: int,
+    rng: random.Random | None,
+    batch_order: str = TrialConfig.batch_order,
 ) -> list[list[int]]:
     """Batches of similar length (sorted, then chunked); shuffled batch order when ``rng`` is given.
 
