@@ -10,6 +10,8 @@ rule repeats:
         "logs/repeats/{family}/{variant}/{algorithm}.log",
     benchmark:
         "logs/benchmarks/repeats/{family}/{variant}/{algorithm}.tsv"
+    # the comparison chain first (job priorities: common.smk)
+    priority: 2
     conda:
         "../envs/nerhpo.yaml"
     threads: hpo_threads()
@@ -40,6 +42,7 @@ rule retrain:
         "logs/retrain/{family}/{variant}/{algorithm}.log",
     benchmark:
         "logs/benchmarks/retrain/{family}/{variant}/{algorithm}.tsv"
+    priority: 2
     conda:
         "../envs/nerhpo.yaml"
     threads: 1
@@ -83,6 +86,7 @@ rule sprint_cheap:
         "logs/sprint/cheap.log",
     benchmark:
         "logs/benchmarks/sprint/cheap.tsv"
+    priority: 2
     conda:
         "../envs/nerhpo.yaml"
     threads: hpo_threads()
@@ -130,6 +134,7 @@ rule sprint_full:
         "logs/sprint/full.log",
     benchmark:
         "logs/benchmarks/sprint/full.tsv"
+    priority: 2
     conda:
         "../envs/nerhpo.yaml"
     threads: hpo_threads()

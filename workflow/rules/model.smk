@@ -36,6 +36,8 @@ rule hpo:
         "logs/hpo/{family}/{variant}/{algorithm}.log",
     benchmark:
         "logs/benchmarks/hpo/{family}/{variant}/{algorithm}.tsv"
+    # long jobs first, short ones last (job priorities: common.smk)
+    priority: 1
     conda:
         "../envs/nerhpo.yaml"
     threads: hpo_threads()
