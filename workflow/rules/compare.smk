@@ -64,6 +64,7 @@ rule sprint_data:
         directory("results/sprint/data"),
     log:
         "logs/sprint/data.log",
+    priority: 2
     conda:
         "../envs/nerhpo.yaml"
     threads: 1
@@ -107,6 +108,7 @@ rule sprint_narrow:
         "results/sprint/space.json",
     log:
         "logs/sprint/narrow.log",
+    priority: 2
     conda:
         "../envs/nerhpo.yaml"
     threads: 1
