@@ -29,11 +29,11 @@ ALGORITHM_BLOCKS = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
 
 
 # Job priorities (the rules' `priority:`): with few cores, Snakemake starts the ready jobs of
-# highest priority first. The comparison chain (repeats, re-training, the sprint's data and rounds:
-# 2), which leads to the findings through several long jobs, goes first (a chain's short first
-# job too: priorities do not pass to a job's inputs), then the HPO studies (1), and
+# highest priority first. The comparison chain, which leads to the findings through several
+# long jobs, goes first (repeats, re-training, the sprint's data and rounds: 2; a chain's short
+# first step too, as priorities do not pass to a job's inputs), then the HPO studies (1), and
 # the short jobs without dependents (evaluation, baseline: 0) last, so that a run does not end
-# with one long job on one core while the other cores idle.
+# with one long job on one core while the others idle.
 
 
 def hpo_threads():
