@@ -16,7 +16,6 @@ winning algorithm); test F1 is only computed for the chosen models and reported.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from nerhpo.result_files import read_csv, read_json
 
 COMPARE_KEYS = ("repeats", "retrain_seeds", "compare")  # hpo keys that are not study settings
 RETRAIN_SEED_OFFSET = 1000
@@ -171,12 +172,7 @@ class Repeat:
 
 
 def _json(path: Path) -> dict:
-    if not path.is_file():
-        raise CompareError(f"missing input file {path}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CompareError(f"{path}: not valid JSON ({err})") from None
+    return read_json(path, CompareError)
 
 
 def load_repeats(params: dict, results: str | Path = "results", retrain: bool = True) -> list:
@@ -194,9 +190,7 @@ def load_repeats(params: dict, results: str | Path = "results", retrain: bool = 
             directory = study_dir(params, family, variant, algorithm, k, results)
             best = _json(directory / "best.json")
             summary = _json(directory / "summary.json")
-            if not (directory / "trials.csv").is_file():
-                raise CompareError(f"missing input file {directory / 'trials.csv'}")
-            curve = anytime_curve(directory, pd.read_csv(directory / "trials.csv"))
+            curve = anytime_curve(directory, read_csv(directory / "trials.csv", CompareError))
             item = Repeat(
                 family,
                 variant,

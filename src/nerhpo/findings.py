@@ -9,7 +9,6 @@ Choices are made on dev F1 only; test F1 is reported for the chosen models, neve
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 
 from nerhpo.atomic import atomic_write_bytes
 from nerhpo.hparams import HPARAMS
+from nerhpo.result_files import read_csv, read_json
 
 MIN_TRIALS = 5  # fewer finished trials than this give no importance at all
 FIGSIZE = (7.0, 4.5)
@@ -52,14 +52,7 @@ def load_trials(
     frames = []
     for family, variant, algorithm in _studies(families, variants, algorithms):
         path = Path(results_dir) / "hpo" / family / variant / algorithm / "trials.csv"
-        if not path.is_file():
-            raise FindingsError(f"missing input file {path}")
-        try:
-            frame = pd.read_csv(path, dtype={"trial_id": str, "error": str})
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-            raise FindingsError(
-                f"{path}: not a readable CSV ({str(err).splitlines()[0]})"
-            ) from None
+        frame = read_csv(path, FindingsError, dtype={"trial_id": str, "error": str})
         frame.insert(0, "algorithm", algorithm)
         frame.insert(0, "variant", variant)
         frame.insert(0, "family", family)
@@ -82,13 +75,9 @@ def load_best(
     """Each study's best.json (the configuration chosen on dev F1)."""
     out = []
     for family, variant, algorithm in _studies(families, variants, algorithms):
-        path = Path(results_dir) / "hpo" / family / variant / algorithm / "best.json"
-        if not path.is_file():
-            raise FindingsError(f"missing input file {path}")
-        try:
-            best = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise FindingsError(f"{path}: not valid JSON ({err})") from None
+        best = read_json(
+            Path(results_dir) / "hpo" / family / variant / algorithm / "best.json", FindingsError
+        )
         best.setdefault("family", family)
         best.setdefault("train_variant", variant)
         best.setdefault("algorithm", algorithm)
@@ -109,10 +98,7 @@ def load_test_scores(results_dir: str | Path, best: Sequence[dict]) -> dict[str,
         )
         if not path.is_file():
             continue
-        try:
-            scores = json.loads(path.read_text(encoding="utf-8")).get("scores", {})
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise FindingsError(f"{path}: not valid JSON ({err})") from None
+        scores = read_json(path, FindingsError).get("scores", {})
         value = scores.get("test", {}).get(b["train_variant"], {}).get("f1")
         if value is not None:
             out[_tag(b)] = float(value)

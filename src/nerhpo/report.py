@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
 import os
 import re
@@ -22,6 +21,7 @@ from tabulate import tabulate
 
 from nerhpo.atomic import atomic_write_bytes, atomic_write_text
 from nerhpo.hparams import HPARAMS
+from nerhpo.result_files import read_csv, read_json
 from nerhpo.tune_files import read_progress
 
 SECTION_NAMES = (
@@ -75,25 +75,12 @@ class ReportData:
         return max((p.stat().st_mtime for p in self.inputs), default=0.0)
 
 
-def _need(path: Path) -> Path:
-    if not path.is_file():
-        raise ReportError(f"missing input file {path}")
-    return path
-
-
 def _read_json(path: Path) -> dict:
-    try:
-        with open(_need(path), encoding="utf-8") as handle:
-            return json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ReportError(f"{path}: not valid JSON ({err})") from None
+    return read_json(path, ReportError)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(_need(path))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise ReportError(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from None
+    return read_csv(path, ReportError)
 
 
 def anytime_curve(study_dir: str | Path, trials: pd.DataFrame | None = None) -> pd.DataFrame:

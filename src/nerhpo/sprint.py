@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from nerhpo.corpus import read_corpus, write_corpus
+from nerhpo.result_files import read_csv, read_json
 
 MISSING = "–"
 
@@ -185,13 +186,11 @@ def tree_cpu_seconds() -> float:
 
 # -- the comparison ---------------------------------------------------------------------------
 def _read(path: Path):
-    if not path.is_file():
-        from nerhpo.compare import CompareError
+    from nerhpo.compare import CompareError
 
-        raise CompareError(f"missing input file {path}")
     if path.suffix == ".csv":
-        return pd.read_csv(path)
-    return json.loads(path.read_text(encoding="utf-8"))
+        return read_csv(path, CompareError)
+    return read_json(path, CompareError)
 
 
 def round_row(label: str, study_dir: Path) -> dict:
