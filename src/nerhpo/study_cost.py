@@ -28,6 +28,7 @@ import yaml
 
 from nerhpo.atomic import atomic_write_json, atomic_write_text
 from nerhpo.config import validate_params
+from nerhpo.result_files import read_json
 
 log = logging.getLogger(__name__)
 TARGET_GPU_MINUTES = 60  # issue 6: the default 18 jobs within an hour of one GPU
@@ -143,7 +144,8 @@ def measure(
     """Run the steps in ``work`` (kept between runs) and return :func:`cost_report`'s dict."""
     work, scripts = Path(work), Path(scripts).resolve()
     work.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(scaled_params(params, scale), sort_keys=False)
+    scaled = scaled_params(params, scale)
+    text = yaml.safe_dump(scaled, sort_keys=False)
     params_file = work / "params.yaml"
     if params_file.exists() and params_file.read_text() != text:
         raise ValueError(
@@ -153,7 +155,8 @@ def measure(
     atomic_write_text(params_file, text)
     done_file = work / "steps.json"
     done = json.loads(done_file.read_text()) if done_file.exists() else {}
-    for name, (script, *args), marker in steps(family, variant, algorithms, threads):
+    plan = steps(family, variant, algorithms, threads)
+    for name, (script, *args), marker in plan:
         if name in done and (work / marker).exists():
             log.info("%s: kept from an earlier run (%.1f s)", name, done[name])
             continue
@@ -162,11 +165,12 @@ def measure(
         done[name] = round(_run_step(name, command, work, timeout), 2)
         atomic_write_json(done_file, done)
         log.info("%s: %.1f s", name, done[name])
-    studies = {
-        alg: json.loads((work / steps(family, variant, [alg], threads)[-1][2]).read_text())
-        for alg in algorithms
+    studies = {  # each HPO step's marker is its study's summary.json
+        name.removeprefix("hpo/"): read_json(work / marker)
+        for name, _, marker in plan
+        if name.startswith("hpo/")
     }
-    return cost_report(done, studies, yaml.safe_load(text), params, scale)
+    return cost_report(done, studies, scaled, params, scale)
 
 
 def _device_name() -> str:
