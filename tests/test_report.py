@@ -354,3 +354,28 @@ def test_describe_params():
     assert report.describe_model(params) == "scratch BERT (hidden size 128, 2 layers)"
     params["model"]["name_or_path"] = "/models/gbert"
     assert report.describe_model(params) == "/models/gbert"
+
+
+def test_committed_readme_links_resolve():
+    """Every relative link and figure in the README and docs/ points to a file of the project.
+    A README regenerated from a demo run in another folder once linked its figures there
+    (../demo-run10/results/report/...), which no clone has."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    checked = 0
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:|#", target):  # web addresses and anchors
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            assert path.is_relative_to(ROOT) and path.exists(), f"{page.name}: broken link {target}"
+            checked += 1
+    assert checked >= 8  # the README's figures and the cluster guide at least
+
+
+def test_figures_outside_the_readme_folder_warn(tmp_path, caplog):
+    inside = tmp_path / "project" / "results" / "report" / "a.png"
+    outside = tmp_path / "run" / "results" / "report" / "b.png"
+    with caplog.at_level("WARNING", logger="nerhpo.report"):
+        text = report.figures_section([inside, outside], tmp_path / "project")
+    assert text == "![a](results/report/a.png)\n\n![b](../run/results/report/b.png)"
+    assert len(caplog.records) == 1 and "../run/results/report/b.png" in caplog.text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import math
 import os
 import re
@@ -23,6 +24,8 @@ from nerhpo.atomic import atomic_write_bytes, atomic_write_text
 from nerhpo.hparams import HPARAMS
 from nerhpo.result_files import read_csv, read_json
 from nerhpo.tune_files import read_progress
+
+log = logging.getLogger(__name__)
 
 SECTION_NAMES = (
     "results-header",
@@ -513,6 +516,13 @@ def figures_section(paths: list[Path], readme_dir: str | Path) -> str:
     lines = []
     for path in paths:
         rel = Path(os.path.relpath(Path(path).resolve(), Path(readme_dir).resolve())).as_posix()
+        if rel.startswith("../"):
+            log.warning(
+                "figure %s lies outside the README's folder: the link %s breaks in a clone "
+                "(copy the figures next to the README and run the report there)",
+                path,
+                rel,
+            )
         lines.append(f"![{Path(path).stem}]({rel})")
     return "\n\n".join(lines)
 
