@@ -250,6 +250,41 @@ def test_pbt_population_is_finished_only_when_every_trial_is():
     assert restored.is_finished()
 
 
+def test_bohb_takes_a_resumed_trial_it_never_suggested():
+    """A study killed between Tune's saves of its trials and of the searcher resumes with a
+    trial that BOHB's saved state lacks. Stock TuneBOHB raises KeyError on that trial's result
+    and when it stops (CI: a resumed repeated BOHB study failed); ours reads its configuration
+    back from the result and goes on, feeding the result to BOHB's model."""
+    from ray.tune.search.bohb import TuneBOHB
+
+    from nerhpo import hpo
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    space = hpo.tune_space(params["hpo"]["search_space"])
+    searchers = []
+    for searcher in (hpo.search_parts("bohb", params["hpo"], space, 7)[0], TuneBOHB(seed=7)):
+        searcher.set_search_properties(hpo.METRIC, "max", space)
+        searchers.append(searcher)
+    ours, stock = searchers
+    results = []
+    for searcher in searchers:  # a trial it suggested: both fine
+        config = searcher.suggest("known")
+        results.append({hpo.METRIC: 0.5, "config": config, "hyperband_info": {"budget": 1}})
+        searcher.on_trial_result("known", results[-1])
+    result = results[0]  # ours: the restored trial has the configuration of ours' "known"
+    with pytest.raises(KeyError):
+        stock.on_trial_result("restored", result)
+    with pytest.raises(KeyError):
+        stock.on_trial_complete("restored")
+
+    ours.on_trial_result("restored", {**result, hpo.METRIC: 0.7})
+    assert ours.trial_to_params["restored"] == ours.trial_to_params["known"]
+    assert len(ours.bohber.configs[1]) == 2  # both results reached BOHB's model
+    ours.on_trial_complete("restored", result)
+    ours.on_trial_complete("never-reported", error=True)  # restored, killed before a result
+    assert set(ours.trial_to_params) == {"known"}
+
+
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):
     """A learning rate of 1e12 makes the loss non-finite: that trial fails, the others finish."""
     from nerhpo.hpo import run_study

@@ -125,9 +125,7 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
     if algorithm in ("random", "grid"):
         return random_search, FIFOScheduler()
     if algorithm == "bohb":
-        from ray.tune.search.bohb import TuneBOHB
-
-        return TuneBOHB(seed=seed), HyperBandForBOHB(
+        return ResumableBOHB(seed=seed), HyperBandForBOHB(
             time_attr="training_iteration",
             max_t=max_t,
             reduction_factor=hpo["bohb"]["reduction_factor"],
@@ -193,6 +191,40 @@ def _seeded_pbt_class():
             )
 
     return _SeededPBT
+
+
+def _resumable_bohb_class():
+    from ray.tune.search.bohb import TuneBOHB
+    from ray.tune.utils.util import flatten_dict
+
+    class _ResumableBOHB(TuneBOHB):
+        """TuneBOHB that keeps going when a resumed study holds a trial it never suggested.
+
+        A study killed between Tune's saves of the trials and of the searcher comes back with a
+        trial that is missing from the searcher's ``trial_to_params``; TuneBOHB (ray 2.60) then
+        raises KeyError on that trial's next result or when it stops, and the resumed study
+        failed (seen in CI: a SIGKILLed pipeline's repeated BOHB study). Such a trial's
+        configuration is read back from its result, which carries it; a trial without a
+        result is simply forgotten when it completes."""
+
+        def on_trial_result(self, trial_id: str, result: dict):
+            if trial_id not in self.trial_to_params and isinstance(result.get("config"), dict):
+                config = flatten_dict(result["config"], prevent_delimiter=True)
+                self.trial_to_params[trial_id] = {
+                    name: config[name] for name in self._space if name in config
+                }
+                log.info("BOHB: configuration of resumed trial %s read from its result", trial_id)
+            super().on_trial_result(trial_id, result)
+
+        def on_trial_complete(self, trial_id: str, result=None, error: bool = False):
+            self.trial_to_params.setdefault(trial_id, {})
+            super().on_trial_complete(trial_id, result=result, error=error)
+
+    return _ResumableBOHB
+
+
+def ResumableBOHB(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
+    return _resumable_bohb_class()(*args, **kwargs)
 
 
 def _population_class():
