@@ -285,6 +285,36 @@ def test_bohb_takes_a_resumed_trial_it_never_suggested():
     assert set(ours.trial_to_params) == {"known"}
 
 
+def test_optuna_takes_a_resumed_trial_it_never_suggested():
+    """The same for Optuna's TPE: the stock OptunaSearch raises KeyError; ours adds the trial
+    to the Optuna study with the configuration of its result."""
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    from nerhpo import hpo
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    space = hpo.tune_space(params["hpo"]["search_space"])
+    ours = hpo.search_parts("tpe", params["hpo"], space, 7)[0]
+    stock = OptunaSearch(sampler=optuna.samplers.TPESampler(seed=7))
+    for searcher in (ours, stock):
+        searcher.set_search_properties(hpo.METRIC, "max", space)
+    config = ours.suggest("known")
+    result = {hpo.METRIC: 0.6, "training_iteration": 1, "config": config}
+    with pytest.raises(KeyError):
+        stock.on_trial_result("restored", result)
+    with pytest.raises(KeyError):
+        stock.on_trial_complete("restored", result)
+
+    ours.on_trial_result("restored", result)
+    ours.on_trial_complete("restored", result)
+    ours.on_trial_complete("never-reported", error=True)
+    ours.on_trial_complete("known", {**result, hpo.METRIC: 0.5})
+    trials = {t.number: t for t in ours._ot_study.trials}
+    assert [t.state.name for t in trials.values()] == ["COMPLETE", "COMPLETE"]
+    assert trials[1].params == pytest.approx(config) and trials[1].value == 0.6
+
+
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):
     """A learning rate of 1e12 makes the loss non-finite: that trial fails, the others finish."""
     from nerhpo.hpo import run_study

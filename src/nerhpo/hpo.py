@@ -151,14 +151,13 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         )
     if algorithm in ("tpe", "gp"):
         import optuna
-        from ray.tune.search.optuna import OptunaSearch
 
         sampler = (
             optuna.samplers.TPESampler(seed=seed)
             if algorithm == "tpe"
             else optuna.samplers.GPSampler(seed=seed)
         )
-        search = OptunaSearch(sampler=sampler)
+        search = ResumableOptunaSearch(sampler=sampler)
         return search, scheduler if algorithm == "tpe" else FIFOScheduler()
     raise ValueError(f"unknown HPO algorithm {algorithm!r}; expected one of {ALGORITHMS}")
 
@@ -195,7 +194,6 @@ def _seeded_pbt_class():
 
 def _resumable_bohb_class():
     from ray.tune.search.bohb import TuneBOHB
-    from ray.tune.utils.util import flatten_dict
 
     class _ResumableBOHB(TuneBOHB):
         """TuneBOHB that keeps going when a resumed study holds a trial it never suggested.
@@ -208,11 +206,11 @@ def _resumable_bohb_class():
         result is simply forgotten when it completes."""
 
         def on_trial_result(self, trial_id: str, result: dict):
-            if trial_id not in self.trial_to_params and isinstance(result.get("config"), dict):
-                config = flatten_dict(result["config"], prevent_delimiter=True)
-                self.trial_to_params[trial_id] = {
-                    name: config[name] for name in self._space if name in config
-                }
+            config = (
+                None if trial_id in self.trial_to_params else _resumed_config(self._space, result)
+            )
+            if config is not None:
+                self.trial_to_params[trial_id] = config
                 log.info("BOHB: configuration of resumed trial %s read from its result", trial_id)
             super().on_trial_result(trial_id, result)
 
@@ -225,6 +223,54 @@ def _resumable_bohb_class():
 
 def ResumableBOHB(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
     return _resumable_bohb_class()(*args, **kwargs)
+
+
+def _resumed_config(space, result: dict | None) -> dict | None:
+    """The searched values of a trial, from a result (Tune puts the config in every result)."""
+    from ray.tune.utils.util import flatten_dict
+
+    if not result or not isinstance(result.get("config"), dict):
+        return None
+    config = flatten_dict(result["config"], prevent_delimiter=True)
+    return {name: config[name] for name in space if name in config}
+
+
+def _resumable_optuna_class():
+    from ray.tune.search.optuna import OptunaSearch
+
+    class _ResumableOptunaSearch(OptunaSearch):
+        """OptunaSearch (``tpe``, ``gp``) that adopts a resumed trial it never suggested, as
+        :class:`ResumableBOHB` does: the trial is added to the Optuna study with the
+        configuration its result carries; one without a result is forgotten."""
+
+        def _adopt(self, trial_id: str, result: dict | None) -> bool:
+            if trial_id in self._ot_trials:
+                return True
+            config = _resumed_config(self._space, result)
+            if config is None or callable(self._space):
+                return False
+            self._ot_study.enqueue_trial(config)
+            self._ot_trials[trial_id] = self._ot_study.ask(fixed_distributions=self._space)
+            log.info(
+                "Optuna: resumed trial %s adopted with the configuration of its result", trial_id
+            )
+            return True
+
+        def on_trial_result(self, trial_id: str, result: dict):
+            if self._adopt(trial_id, result):
+                super().on_trial_result(trial_id, result)
+
+        def on_trial_complete(self, trial_id: str, result=None, error: bool = False):
+            if self._adopt(trial_id, result):
+                super().on_trial_complete(trial_id, result=result, error=error)
+            else:
+                self._completed_trials.add(trial_id)
+
+    return _ResumableOptunaSearch
+
+
+def ResumableOptunaSearch(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
+    return _resumable_optuna_class()(*args, **kwargs)
 
 
 def _population_class():
