@@ -192,6 +192,16 @@ def _seeded_pbt_class():
     return _SeededPBT
 
 
+def _resumed_config(space, result: dict | None) -> dict | None:
+    """The searched values of a trial, from a result (Tune puts the config in every result)."""
+    from ray.tune.utils.util import flatten_dict
+
+    if not result or not isinstance(result.get("config"), dict):
+        return None
+    config = flatten_dict(result["config"], prevent_delimiter=True)
+    return {name: config[name] for name in space if name in config}
+
+
 def _resumable_bohb_class():
     from ray.tune.search.bohb import TuneBOHB
 
@@ -206,12 +216,11 @@ def _resumable_bohb_class():
         result is simply forgotten when it completes."""
 
         def on_trial_result(self, trial_id: str, result: dict):
-            config = (
-                None if trial_id in self.trial_to_params else _resumed_config(self._space, result)
-            )
-            if config is not None:
-                self.trial_to_params[trial_id] = config
-                log.info("BOHB: configuration of resumed trial %s read from its result", trial_id)
+            if trial_id not in self.trial_to_params:
+                config = _resumed_config(self._space, result)
+                if config is not None:
+                    self.trial_to_params[trial_id] = config
+                    log.info("BOHB: resumed trial %s: configuration read from its result", trial_id)
             super().on_trial_result(trial_id, result)
 
         def on_trial_complete(self, trial_id: str, result=None, error: bool = False):
@@ -223,16 +232,6 @@ def _resumable_bohb_class():
 
 def ResumableBOHB(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
     return _resumable_bohb_class()(*args, **kwargs)
-
-
-def _resumed_config(space, result: dict | None) -> dict | None:
-    """The searched values of a trial, from a result (Tune puts the config in every result)."""
-    from ray.tune.utils.util import flatten_dict
-
-    if not result or not isinstance(result.get("config"), dict):
-        return None
-    config = flatten_dict(result["config"], prevent_delimiter=True)
-    return {name: config[name] for name in space if name in config}
 
 
 def _resumable_optuna_class():
