@@ -20,9 +20,9 @@ from nerhpo.trial_trainer import TrialConfig, TrialTrainer, encode, predict
 
 
 def run_baseline(
-    params: dict, family: str, variant: str, batch_size: int, model_dir, data_root="data/variants"
+    params: dict, family: str, variant: str, batch_size: int, model_dir, data_dir
 ) -> dict:
-    data_dir = Path(data_root) / family / variant
+    data_dir = Path(data_dir)
     labels = family_labels(data_dir)
     label2id = {label: i for i, label in enumerate(labels)}
     tokenizer = load_tokenizer(model_dir)

@@ -15,12 +15,10 @@ import sys
 from collections.abc import Callable
 
 from nerhpo.atomic import WRITE_ONLY_ERRNOS, WriteError
-from nerhpo.config import ParamsError
-from nerhpo.corpus import CorpusError
-from nerhpo.model import ModelLoadError
+from nerhpo.errors import NerhpoError
 
 
-class UserError(RuntimeError):
+class UserError(NerhpoError, RuntimeError):
     """A failure the user can fix; reported as one line."""
 
 
@@ -41,7 +39,7 @@ def run(main: Callable[[argparse.Namespace], None], args: argparse.Namespace) ->
     )
     try:
         main(args)
-    except (CorpusError, ParamsError, ModelLoadError, UserError) as err:
+    except NerhpoError as err:
         sys.exit(f"error: {err}")
     except OSError as err:
         if verbose:

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from nerhpo import layout
+from nerhpo.layout import under
 from nerhpo.result_files import read_csv, read_json
 
 COMPARE_KEYS = ("repeats", "retrain_seeds", "compare")  # hpo keys that are not study settings
@@ -59,10 +61,10 @@ def study_dir(
     params: dict, family: str, variant: str, algorithm: str, k: int, results: str | Path = "results"
 ) -> Path:
     """Repeat ``k`` of a study: the main study for k = 0 where there is one, else results/repeats."""
-    results = Path(results)
+    study = {"family": family, "variant": variant, "algorithm": algorithm}
     if k == 0 and is_main(params, family, variant, algorithm):
-        return results / "hpo" / family / variant / algorithm
-    return results / "repeats" / family / variant / algorithm / f"r{k}"
+        return under(results, layout.STUDY_DIR, **study)
+    return under(results, layout.REPEAT_DIR, **study, k=k)
 
 
 def extra_repeats(params: dict, family: str, variant: str, algorithm: str) -> list[int]:
@@ -184,7 +186,9 @@ def load_repeats(params: dict, results: str | Path = "results", retrain: bool = 
     for family, variant, algorithm in compared(params):
         runs = {}
         if retrain:
-            path = results / "retrain" / family / variant / f"{algorithm}.json"
+            path = under(
+                results, layout.RETRAIN_FILE, family=family, variant=variant, algorithm=algorithm
+            )
             runs = {int(s["repeat"]): s for s in _json(path).get("studies", [])}
         for k in range(int(params["hpo"]["repeats"])):
             directory = study_dir(params, family, variant, algorithm, k, results)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nerhpo.atomic import atomic_write_text
+from nerhpo.errors import NerhpoError
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ TAG_RE = re.compile(r"^(?:O|[BI]-[A-Za-z][A-Za-z0-9_.]*)$")
 FORMATS = ("germeval", "conll")
 
 
-class CorpusError(ValueError):
+class CorpusError(NerhpoError, ValueError):
     """A corpus file that cannot be read; the message names file, line and problem."""
 
     def __init__(self, path: str | Path, line: int | None, problem: str):

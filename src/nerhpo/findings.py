@@ -18,6 +18,7 @@ import pandas as pd
 
 from nerhpo.atomic import atomic_write_bytes
 from nerhpo.hparams import HPARAMS
+from nerhpo.layout import EVAL_FILE, STUDY_DIR, under
 from nerhpo.result_files import read_csv, read_json
 
 MIN_TRIALS = 5  # fewer finished trials than this give no importance at all
@@ -51,7 +52,8 @@ def load_trials(
     """
     frames = []
     for family, variant, algorithm in _studies(families, variants, algorithms):
-        path = Path(results_dir) / "hpo" / family / variant / algorithm / "trials.csv"
+        study = under(results_dir, STUDY_DIR, family=family, variant=variant, algorithm=algorithm)
+        path = study / "trials.csv"
         frame = read_csv(path, FindingsError, dtype={"trial_id": str, "error": str})
         frame.insert(0, "algorithm", algorithm)
         frame.insert(0, "variant", variant)
@@ -75,9 +77,8 @@ def load_best(
     """Each study's best.json (the configuration chosen on dev F1)."""
     out = []
     for family, variant, algorithm in _studies(families, variants, algorithms):
-        best = read_json(
-            Path(results_dir) / "hpo" / family / variant / algorithm / "best.json", FindingsError
-        )
+        study = under(results_dir, STUDY_DIR, family=family, variant=variant, algorithm=algorithm)
+        best = read_json(study / "best.json", FindingsError)
         best.setdefault("family", family)
         best.setdefault("train_variant", variant)
         best.setdefault("algorithm", algorithm)
@@ -93,8 +94,12 @@ def load_test_scores(results_dir: str | Path, best: Sequence[dict]) -> dict[str,
     """
     out = {}
     for b in best:
-        path = (
-            Path(results_dir) / "eval" / b["family"] / b["train_variant"] / f"{b['algorithm']}.json"
+        path = under(
+            results_dir,
+            EVAL_FILE,
+            family=b["family"],
+            variant=b["train_variant"],
+            algorithm=b["algorithm"],
         )
         if not path.is_file():
             continue

@@ -15,12 +15,14 @@ import random
 import time
 from pathlib import Path
 
+from nerhpo.errors import NerhpoError
+
 log = logging.getLogger(__name__)
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(NerhpoError, RuntimeError):
     """A model directory that cannot be loaded safely."""
 
 

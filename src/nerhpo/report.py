@@ -20,8 +20,10 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
+from nerhpo import layout
 from nerhpo.atomic import atomic_write_bytes, atomic_write_text
 from nerhpo.hparams import HPARAMS
+from nerhpo.layout import under
 from nerhpo.result_files import read_csv, read_json
 from nerhpo.tune_files import read_progress
 
@@ -153,8 +155,9 @@ def collect(
     for family in families:
         for variant in variants:
             for algorithm in algorithms:
-                hpo_dir = results / "hpo" / family / variant / algorithm
-                eval_path = results / "eval" / family / variant / f"{algorithm}.json"
+                study = {"family": family, "variant": variant, "algorithm": algorithm}
+                hpo_dir = under(results, layout.STUDY_DIR, **study)
+                eval_path = under(results, layout.EVAL_FILE, **study)
                 evaluation = _read_json(eval_path)
                 best = _read_json(hpo_dir / "best.json")
                 summary = _read_json(hpo_dir / "summary.json")
@@ -176,10 +179,10 @@ def collect(
                 )
     baseline = {}
     for size in batch_sizes:
-        path = results / "baseline" / f"bs{size}.json"
+        path = under(results, layout.BASELINE_FILE, batch_size=size)
         baseline[int(size)] = _read_json(path)
         inputs.append(path)
-    pretrain_path = results / "pretrained" / "pretrain.json"
+    pretrain_path = under(results, layout.PRETRAIN_SUMMARY)
     pretrain = None
     if pretrain_path.is_file():
         pretrain = _read_json(pretrain_path)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
-import resource
 from pathlib import Path
 
 import pandas as pd
 
+from nerhpo import layout
 from nerhpo.corpus import read_corpus, write_corpus
+from nerhpo.layout import under
+from nerhpo.process_cpu import tree_cpu_seconds  # noqa: F401 (the cost of a round)
 from nerhpo.result_files import read_csv, read_json
 
 MISSING = "–"
@@ -152,38 +153,6 @@ def _range(spec: dict) -> list:
 
 
 # -- CPU time of a study ------------------------------------------------------------------------
-def tree_cpu_seconds() -> float:
-    """CPU seconds of this process, its reaped children and every live descendant (Ray's
-    workers and raylet), read from /proc on Linux; NaN elsewhere. Call it before exiting."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return math.nan
-    tick = os.sysconf("SC_CLK_TCK")
-    parent, cpu = {}, {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        pid = int(entry.name)
-        parent[pid] = int(fields[1])
-        cpu[pid] = sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
-    me = os.getpid()
-    for pid in parent:
-        p, seen = parent[pid], 0
-        while p not in (0, 1, me) and p in parent and seen < 64:
-            p, seen = parent[p], seen + 1
-        if p == me and pid != me:
-            total += cpu[pid]
-    return round(total, 1)
-
-
 # -- the comparison ---------------------------------------------------------------------------
 def _read(path: Path):
     from nerhpo.compare import CompareError
@@ -213,12 +182,17 @@ def load_sprint(params: dict, results: str | Path = "results") -> dict:
     """Rows for the cheap round, the narrowed full round, both together and the single round."""
     results = Path(results)
     s = params["sprint"]
-    base = results / "sprint"
-    cheap = round_row("cheap round", base / "cheap")
-    full = round_row("full round, narrowed space", base / "full")
+    cheap = round_row("cheap round", under(results, layout.SPRINT_CHEAP_DIR))
+    full = round_row("full round, narrowed space", under(results, layout.SPRINT_FULL_DIR))
     single = round_row(
         "single full round, whole space",
-        results / "hpo" / s["family"] / s["variant"] / s["algorithm"],
+        under(
+            results,
+            layout.STUDY_DIR,
+            family=s["family"],
+            variant=s["variant"],
+            algorithm=s["algorithm"],
+        ),
     )
     # epochs in units of a full-data epoch: a cost measure that machine load does not change
     cheap["data_epochs"] = cheap["epochs"] * float(s["data_fraction"])
@@ -236,7 +210,7 @@ def load_sprint(params: dict, results: str | Path = "results") -> dict:
         if cheap["cpu_seconds"] is not None and full["cpu_seconds"] is not None
         else None
     )
-    space = _read(base / "space.json")
+    space = _read(under(results, layout.SPRINT_SPACE))
     return {"rows": [cheap, full, both, single], "space": space}
 
 

@@ -87,24 +87,27 @@ def scaled_params(params: dict, scale: Scale) -> dict:
 
 def steps(family: str, variant: str, algorithms: Sequence[str], threads: int) -> list[tuple]:
     """(name, stage script and its arguments, the file that shows the step finished)."""
-    data = f"data/variants/{family}/{variant}"
+    from nerhpo import layout
+    from nerhpo.stage_table import STAGES, arguments
+
+    def step(label, name, done, **wildcards):
+        args = arguments(name, {}, threads=threads, **wildcards)
+        return (label, [STAGES[name].script, *args], str(done))
+
+    study = {"family": family, "variant": variant}
     return [
-        ("corpus", ["make_corpus.py"], "data/corpus/train.tsv"),
-        (
-            "variant",
-            ["make_variant.py", "--family", family, "--variant", variant, "--out", data],
-            f"{data}/train.tsv",
+        step("corpus", "corpus", layout.path(layout.CORPUS_FILE, split="train")),
+        step(
+            "variant", "variant", layout.path(layout.VARIANT_FILE, **study, split="train"), **study
         ),
-        (
-            "pretrain",
-            ["pretrain.py", "--threads", str(threads)],
-            "results/pretrained/pretrain.json",
-        ),
+        step("pretrain", "pretrain", layout.PRETRAIN_SUMMARY),
         *(
-            (
+            step(
                 f"hpo/{alg}",
-                ["hpo.py", "--family", family, "--variant", variant, "--algorithm", alg],
-                f"results/hpo/{family}/{variant}/{alg}/summary.json",
+                "hpo",
+                layout.path(layout.STUDY_DIR, **study, algorithm=alg) / "summary.json",
+                **study,
+                algorithm=alg,
             )
             for alg in algorithms
         ),

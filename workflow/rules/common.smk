@@ -1,10 +1,16 @@
 import os
 
-# Path helpers and the lists the pipeline expands over; logic lives in the nerhpo package.
+from nerhpo import layout
+from nerhpo import stage_table
+
+# The stages are defined once in the package (nerhpo.stage_table: command, settings, code;
+# nerhpo.layout: every path), and dvc.yaml is written from the same table. Each rule below
+# takes from there its shell command, its settings (`params.settings`: the params keys whose
+# change re-runs it, as in DVC) and its code (every module its script imports, as an input).
 PARAMS_FILE = workflow.configfiles[-1] if workflow.configfiles else "params.yaml"
 FAMILIES = list(config["tag_families"])
 VARIANTS = config["variants"]["names"]
-SPLITS = ["train", "dev", "test"]
+HPO = config["hpo"]
 
 
 wildcard_constraints:
@@ -16,16 +22,26 @@ wildcard_constraints:
 
 
 def variant_files(family, variant):
-    return expand(
-        "data/variants/{family}/{variant}/{split}.tsv",
-        family=family,
-        variant=variant,
-        split=SPLITS,
-    )
+    return layout.variant_files(family, variant)
 
 
-HPO = config["hpo"]
-ALGORITHM_BLOCKS = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
+def code(stage):
+    """The stage's script and every package module it imports."""
+    script = f"{stage_table.SCRIPTS_DIR}/{stage_table.STAGES[stage].script}"
+    return [script, *stage_table.code_deps(stage_table.STAGES[stage].script)]
+
+
+def settings(stage):
+    """What re-runs the stage's jobs when it changes (the same keys as its DVC stage)."""
+    return lambda wc: stage_table.settings(stage, config, wc)
+
+
+def command(stage, gpu=False):
+    """The stage's command line, with its log; a GPU job first takes GPU slots of its own."""
+    line = stage_table.snakemake_shell(stage, config) + " > {log} 2>&1"
+    if gpu:
+        line = "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} -- " + line
+    return line
 
 
 # Job priorities (the rules' `priority:`): with few cores, Snakemake starts the ready jobs of
@@ -40,46 +56,30 @@ def hpo_threads():
     return max(1, int(HPO["concurrency"] * HPO["cpus_per_trial"]))
 
 
-def hpo_settings(algorithm):
-    """The settings one study depends on: only its own algorithm's block (cf. dvc.yaml)."""
-    # the comparison's keys (repeats, retrain_seeds, compare) are no setting of a main study
-    excluded = ALGORITHM_BLOCKS + ("ray_address", "repeats", "retrain_seeds", "compare")
-    shared = {k: v for k, v in HPO.items() if k not in excluded}
-    return {
-        "seed": config["seed"],
-        "train": config["train"],
-        "model": config["model"],
-        "hpo": {**shared, algorithm: HPO[algorithm]},
-    }
-
-
-def study_files(name):
+def main_studies(template):
     return expand(
-        "results/hpo/{family}/{variant}/{algorithm}/{name}",
+        template,
         family=HPO["families"],
         variant=HPO["train_variants"],
         algorithm=HPO["algorithms"],
-        name=name,
     )
+
+
+def study_files(name):
+    return main_studies(f"{layout.STUDY_DIR}/{name}")
 
 
 def all_targets():
     data = [f for fam in FAMILIES for var in VARIANTS for f in variant_files(fam, var)]
-    evals = expand(
-        "results/eval/{family}/{variant}/{algorithm}.json",
-        family=HPO["families"],
-        variant=HPO["train_variants"],
-        algorithm=HPO["algorithms"],
-    )
     baselines = expand(
-        "results/baseline/bs{n}.json", n=config["baseline"]["batch_sizes"]
+        layout.BASELINE_FILE, batch_size=config["baseline"]["batch_sizes"]
     )
     return (
         data
         + study_files("best.json")
-        + evals
+        + main_studies(layout.EVAL_FILE)
         + baselines
-        + ["results/report/tables.md"]
+        + [layout.REPORT_TABLES]
     )
 
 

@@ -4,8 +4,9 @@ rule repeats:
     input:
         data=lambda wc: variant_files(wc.family, wc.variant),
         model=rules.pretrain.output,
+        code=code("repeats"),
     output:
-        "results/repeats/{family}/{variant}/{algorithm}/repeats.json",
+        layout.REPEATS_SUMMARY,
     log:
         "logs/repeats/{family}/{variant}/{algorithm}.log",
     benchmark:
@@ -19,25 +20,21 @@ rule repeats:
         gpu=config["hpo"]["gpus_per_job"],
     params:
         file=PARAMS_FILE,
-        settings=lambda wc: compare_settings(wc.algorithm),
+        settings=settings("repeats"),
     shell:
-        "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} --"
-        " python workflow/scripts/repeats.py --params {params.file} --family {wildcards.family}"
-        " --variant {wildcards.variant} --algorithm {wildcards.algorithm} --out {output}"
-        " > {log} 2>&1"
+        command("repeats", gpu=True)
 
 
 rule retrain:
     input:
-        repeats=rules.repeats.output,
         # repeats.json stands for the repeats it ran; a main study's best.json for repeat 0
-        best=lambda wc: [
-            f"{d}/best.json" for d in repeat_dirs(wc) if d.startswith("results/hpo/")
-        ],
+        repeats=rules.repeats.output,
+        best=main_repeat,
         data=lambda wc: variant_files(wc.family, wc.variant),
         model=rules.pretrain.output,
+        code=code("retrain"),
     output:
-        "results/retrain/{family}/{variant}/{algorithm}.json",
+        layout.RETRAIN_FILE,
     log:
         "logs/retrain/{family}/{variant}/{algorithm}.log",
     benchmark:
@@ -50,18 +47,17 @@ rule retrain:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings=lambda wc: compare_settings(wc.algorithm),
+        settings=settings("retrain"),
     shell:
-        "python workflow/scripts/retrain.py --params {params.file} --family {wildcards.family}"
-        " --variant {wildcards.variant} --algorithm {wildcards.algorithm} --threads {threads}"
-        " --out {output} > {log} 2>&1"
+        command("retrain")
 
 
 rule sprint_data:
     input:
-        variant_files(SPRINT["family"], SPRINT["variant"]),
+        data=variant_files(SPRINT["family"], SPRINT["variant"]),
+        code=code("sprint_data"),
     output:
-        directory("results/sprint/data"),
+        directory(layout.SPRINT_DATA_DIR),
     log:
         "logs/sprint/data.log",
     priority: 2
@@ -72,17 +68,18 @@ rule sprint_data:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={"seed": config["seed"], "sprint": SPRINT},
+        settings=settings("sprint_data"),
     shell:
-        "python workflow/scripts/sprint.py --params {params.file} --step data > {log} 2>&1"
+        command("sprint_data")
 
 
 rule sprint_cheap:
     input:
         data=rules.sprint_data.output,
         model=rules.pretrain.output,
+        code=code("sprint_cheap"),
     output:
-        expand("results/sprint/cheap/{name}", name=SPRINT_ROUND_FILES),
+        sprint_round_files(layout.SPRINT_CHEAP_DIR),
     log:
         "logs/sprint/cheap.log",
     benchmark:
@@ -95,17 +92,17 @@ rule sprint_cheap:
         gpu=config["hpo"]["gpus_per_job"],
     params:
         file=PARAMS_FILE,
-        settings={**hpo_settings(SPRINT["algorithm"]), "sprint": SPRINT},
+        settings=settings("sprint_cheap"),
     shell:
-        "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} --"
-        " python workflow/scripts/sprint.py --params {params.file} --step cheap > {log} 2>&1"
+        command("sprint_cheap", gpu=True)
 
 
 rule sprint_narrow:
     input:
-        trials="results/sprint/cheap/trials.csv",
+        trials=f"{layout.SPRINT_CHEAP_DIR}/trials.csv",
+        code=code("sprint_narrow"),
     output:
-        "results/sprint/space.json",
+        layout.SPRINT_SPACE,
     log:
         "logs/sprint/narrow.log",
     priority: 2
@@ -116,13 +113,9 @@ rule sprint_narrow:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={
-            "seed": config["seed"],
-            "sprint": SPRINT,
-            "space": HPO["search_space"],
-        },
+        settings=settings("sprint_narrow"),
     shell:
-        "python workflow/scripts/sprint.py --params {params.file} --step narrow > {log} 2>&1"
+        command("sprint_narrow")
 
 
 rule sprint_full:
@@ -130,8 +123,9 @@ rule sprint_full:
         space=rules.sprint_narrow.output,
         data=variant_files(SPRINT["family"], SPRINT["variant"]),
         model=rules.pretrain.output,
+        code=code("sprint_full"),
     output:
-        expand("results/sprint/full/{name}", name=SPRINT_ROUND_FILES),
+        sprint_round_files(layout.SPRINT_FULL_DIR),
     log:
         "logs/sprint/full.log",
     benchmark:
@@ -144,7 +138,6 @@ rule sprint_full:
         gpu=config["hpo"]["gpus_per_job"],
     params:
         file=PARAMS_FILE,
-        settings={**hpo_settings(SPRINT["algorithm"]), "sprint": SPRINT},
+        settings=settings("sprint_full"),
     shell:
-        "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} --"
-        " python workflow/scripts/sprint.py --params {params.file} --step full > {log} 2>&1"
+        command("sprint_full", gpu=True)

@@ -1,7 +1,9 @@
 # Helpers of the comparison and sprint rules (compare.smk) and of the findings rule.
 COMPARE = HPO["compare"]
 SPRINT = config["sprint"]
-SPRINT_ROUND_FILES = ("best.json", "trials.csv", "summary.json", "cost.json")
+SPRINT_DATA = layout.path(
+    layout.VARIANT_DIR, family=SPRINT["family"], variant=SPRINT["variant"]
+)
 
 
 def compare_files(pattern):
@@ -21,31 +23,27 @@ def is_main_study(family, variant, algorithm):
     )
 
 
-def repeat_dirs(wc):
-    """Every repeat's study folder (repeat 0 of a main study is that study)."""
-    return [
-        (
-            f"results/hpo/{wc.family}/{wc.variant}/{wc.algorithm}"
-            if k == 0 and is_main_study(wc.family, wc.variant, wc.algorithm)
-            else f"results/repeats/{wc.family}/{wc.variant}/{wc.algorithm}/r{k}"
-        )
-        for k in range(HPO["repeats"])
-    ]
+def main_repeat(wc):
+    """Repeat 0 of a compared series where it is a main study (that study's best.json)."""
+    if HPO["repeats"] > 0 and is_main_study(wc.family, wc.variant, wc.algorithm):
+        return [f"{layout.path(layout.STUDY_DIR, **wc)}/best.json"]
+    return []
 
 
-def compare_settings(algorithm):
-    return {
-        **hpo_settings(algorithm),
-        "repeats": HPO["repeats"],
-        "retrain_seeds": HPO["retrain_seeds"],
-    }
+def sprint_round_files(directory):
+    return [f"{directory}/{name}" for name in layout.SPRINT_ROUND_FILES]
 
 
 def sprint_inputs():
     """The sprint's results and the single full round it is measured against (if enabled)."""
     if not SPRINT["enabled"]:
         return []
-    single = "results/hpo/{family}/{variant}/{algorithm}".format(**SPRINT)
+    single = layout.path(
+        layout.STUDY_DIR,
+        family=SPRINT["family"],
+        variant=SPRINT["variant"],
+        algorithm=SPRINT["algorithm"],
+    )
     return (
         rules.sprint_cheap.output
         + rules.sprint_full.output

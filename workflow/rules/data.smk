@@ -2,10 +2,10 @@
 
 
 rule corpus:
+    input:
+        code=code("corpus"),
     output:
-        train="data/corpus/train.tsv",
-        dev="data/corpus/dev.tsv",
-        test="data/corpus/test.tsv",
+        expand(layout.CORPUS_FILE, split=layout.SPLITS),
     log:
         "logs/corpus.log",
     benchmark:
@@ -17,18 +17,17 @@ rule corpus:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={"seed": config["seed"], "corpus": config["corpus"]},
+        settings=settings("corpus"),
     shell:
-        "python workflow/scripts/make_corpus.py --params {params.file} --out data/corpus > {log} 2>&1"
+        command("corpus")
 
 
 rule variant:
     input:
-        rules.corpus.output,
+        corpus=rules.corpus.output,
+        code=code("variant"),
     output:
-        train="data/variants/{family}/{variant}/train.tsv",
-        dev="data/variants/{family}/{variant}/dev.tsv",
-        test="data/variants/{family}/{variant}/test.tsv",
+        expand(layout.VARIANT_FILE, split=layout.SPLITS, allow_missing=True),
     log:
         "logs/variants/{family}/{variant}.log",
     benchmark:
@@ -40,12 +39,6 @@ rule variant:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings=lambda wc: {
-            "seed": config["seed"],
-            "mapping": config["tag_families"][wc.family],
-            "mix_probability": config["variants"]["mix_probability"],
-        },
+        settings=settings("variant"),
     shell:
-        "python workflow/scripts/make_variant.py --params {params.file} --family {wildcards.family}"
-        " --variant {wildcards.variant} --out data/variants/{wildcards.family}/{wildcards.variant}"
-        " > {log} 2>&1"
+        command("variant")

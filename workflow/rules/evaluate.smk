@@ -5,8 +5,9 @@ rule evaluate:
     input:
         model=rules.hpo.output.model,
         data=lambda wc: [f for v in VARIANTS for f in variant_files(wc.family, v)],
+        code=code("evaluate"),
     output:
-        "results/eval/{family}/{variant}/{algorithm}.json",
+        layout.EVAL_FILE,
     log:
         "logs/eval/{family}/{variant}/{algorithm}.log",
     benchmark:
@@ -18,19 +19,18 @@ rule evaluate:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={"variants": VARIANTS, "max_length": config["model"]["max_length"]},
+        settings=settings("evaluate"),
     shell:
-        "python workflow/scripts/evaluate.py --params {params.file} --family {wildcards.family}"
-        " --variant {wildcards.variant} --algorithm {wildcards.algorithm} --threads {threads}"
-        " --out {output} > {log} 2>&1"
+        command("evaluate")
 
 
 rule baseline:
     input:
         data=variant_files(config["baseline"]["family"], config["baseline"]["variant"]),
         model=rules.pretrain.output,
+        code=code("baseline"),
     output:
-        "results/baseline/bs{batch_size}.json",
+        layout.BASELINE_FILE,
     log:
         "logs/baseline/bs{batch_size}.log",
     benchmark:
@@ -42,11 +42,6 @@ rule baseline:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={
-            "seed": config["seed"],
-            "train": config["train"],
-            "baseline": config["baseline"],
-        },
+        settings=settings("baseline"),
     shell:
-        "python workflow/scripts/baseline.py --params {params.file} --batch-size {wildcards.batch_size}"
-        " --threads {threads} --out {output} > {log} 2>&1"
+        command("baseline")

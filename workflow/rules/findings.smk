@@ -5,23 +5,13 @@ rule findings:
     input:
         trials=study_files("trials.csv"),
         best=study_files("best.json"),
-        evals=expand(
-            "results/eval/{family}/{variant}/{algorithm}.json",
-            family=HPO["families"],
-            variant=HPO["train_variants"],
-            algorithm=HPO["algorithms"],
-        ),
-        repeats=compare_files(
-            "results/repeats/{family}/{variant}/{algorithm}/repeats.json"
-        ),
-        retrain=(
-            compare_files("results/retrain/{family}/{variant}/{algorithm}.json")
-            if HPO["retrain_seeds"] > 0
-            else []
-        ),
+        evals=main_studies(layout.EVAL_FILE),
+        repeats=compare_files(layout.REPEATS_SUMMARY),
+        retrain=compare_files(layout.RETRAIN_FILE) if HPO["retrain_seeds"] > 0 else [],
         sprint=sprint_inputs(),
+        code=code("findings"),
     output:
-        markdown="results/findings/findings.md",
+        markdown=layout.FINDINGS_FILE,
         importance="results/findings/importance.csv",
         border="results/findings/border.json",
         comparison="results/findings/comparison.json",
@@ -50,12 +40,6 @@ rule findings:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={
-            "seed": config["seed"],
-            "space": config["hpo"]["search_space"],
-            "compare": compare_settings("random"),
-            "sprint": SPRINT,
-        },
+        settings=settings("findings"),
     shell:
-        "python workflow/scripts/findings.py --params {params.file} --results results"
-        " --out results/findings > {log} 2>&1"
+        command("findings")

@@ -3,9 +3,10 @@
 
 rule pretrain:
     input:
-        train=rules.corpus.output.train,
+        train=layout.CORPUS_FILE.format(split="train"),
+        code=code("pretrain"),
     output:
-        directory("results/pretrained"),
+        directory(layout.PRETRAINED_DIR),
     log:
         "logs/pretrain.log",
     benchmark:
@@ -17,21 +18,21 @@ rule pretrain:
         gpu=0,
     params:
         file=PARAMS_FILE,
-        settings={"seed": config["seed"], "model": config["model"]},
+        settings=settings("pretrain"),
     shell:
-        "python workflow/scripts/pretrain.py --params {params.file} --corpus-train {input.train}"
-        " --out {output} --threads {threads} > {log} 2>&1"
+        command("pretrain")
 
 
 rule hpo:
     input:
         data=lambda wc: variant_files(wc.family, wc.variant),
         model=rules.pretrain.output,
+        code=code("hpo"),
     output:
-        best="results/hpo/{family}/{variant}/{algorithm}/best.json",
-        trials="results/hpo/{family}/{variant}/{algorithm}/trials.csv",
-        summary="results/hpo/{family}/{variant}/{algorithm}/summary.json",
-        model=directory("results/hpo/{family}/{variant}/{algorithm}/model"),
+        best=f"{layout.STUDY_DIR}/best.json",
+        trials=f"{layout.STUDY_DIR}/trials.csv",
+        summary=f"{layout.STUDY_DIR}/summary.json",
+        model=directory(layout.STUDY_MODEL_DIR),
     log:
         "logs/hpo/{family}/{variant}/{algorithm}.log",
     benchmark:
@@ -45,8 +46,6 @@ rule hpo:
         gpu=config["hpo"]["gpus_per_job"],
     params:
         file=PARAMS_FILE,
-        settings=lambda wc: hpo_settings(wc.algorithm),
+        settings=settings("hpo"),
     shell:
-        "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} --"
-        " python workflow/scripts/hpo.py --params {params.file} --family {wildcards.family}"
-        " --variant {wildcards.variant} --algorithm {wildcards.algorithm} > {log} 2>&1"
+        command("hpo", gpu=True)

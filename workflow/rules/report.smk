@@ -3,20 +3,16 @@
 
 rule report:
     input:
-        evals=expand(
-            "results/eval/{family}/{variant}/{algorithm}.json",
-            family=HPO["families"],
-            variant=HPO["train_variants"],
-            algorithm=HPO["algorithms"],
-        ),
+        evals=main_studies(layout.EVAL_FILE),
         studies=study_files("summary.json"),
         baselines=expand(
-            "results/baseline/bs{n}.json", n=config["baseline"]["batch_sizes"]
+            layout.BASELINE_FILE, batch_size=config["baseline"]["batch_sizes"]
         ),
         findings=rules.findings.output.markdown,
         comparison=rules.findings.output.comparison,
+        code=code("report"),
     output:
-        tables="results/report/tables.md",
+        tables=layout.REPORT_TABLES,
         anytime=report(
             "results/report/anytime.png",
             caption="../report/anytime.rst",
@@ -43,6 +39,6 @@ rule report:
         gpu=0,
     params:
         file=PARAMS_FILE,
+        settings=settings("report"),
     shell:
-        "python workflow/scripts/report.py --params {params.file} --readme README.md"
-        " --out results/report --findings {input.findings} > {log} 2>&1"
+        command("report")

@@ -1,6 +1,6 @@
 """Train one batch-size baseline (default hyperparameters, no HPO) and score it on dev and test.
 
-Writes results/baseline/bs{N}.json.
+Reads --data (the baseline's family and variant); writes --out (results/baseline/bs{N}.json).
 """
 
 from nerhpo import cli
@@ -18,14 +18,15 @@ def main(args):
     params = load_params(args.params)
     base = params["baseline"]
     result = run_baseline(
-        params, base["family"], base["variant"], args.batch_size, model_source(params)
+        params, base["family"], base["variant"], args.batch_size, model_source(params), args.data
     )
-    atomic_write_json(args.out or f"results/baseline/bs{args.batch_size}.json", result)
+    atomic_write_json(args.out, result)
 
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
     p.add_argument("--batch-size", type=int, required=True, help="the batch size to train with")
-    p.add_argument("--out", help="output JSON (default: results/baseline/bs{N}.json)")
+    p.add_argument("--data", required=True, help="the baseline variant's folder of split files")
+    p.add_argument("--out", required=True, help="output JSON (results/baseline/bs{N}.json)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     cli.run(main, p.parse_args())

@@ -6,17 +6,16 @@ writes results/eval/{family}/{variant}/{algorithm}.json.
 
 from pathlib import Path
 
-from nerhpo import cli
+from nerhpo import cli, layout
 from nerhpo.config import load_params
 
 
 def main(args):
     params = load_params(args.params)
     variants = params["variants"]["names"]
-    model_dir = Path(
-        args.model or f"results/hpo/{args.family}/{args.variant}/{args.algorithm}/model"
-    )
-    out = Path(args.out or f"results/eval/{args.family}/{args.variant}/{args.algorithm}.json")
+    study = {"family": args.family, "variant": args.variant, "algorithm": args.algorithm}
+    model_dir = Path(args.model or layout.path(layout.STUDY_MODEL_DIR, **study))
+    out = Path(args.out or layout.path(layout.EVAL_FILE, **study))
     if not model_dir.is_dir():
         raise cli.UserError(f"{model_dir}: model directory not found (run the HPO stage first)")
     if args.threads is not None:
@@ -52,7 +51,7 @@ if __name__ == "__main__":
     )
     p.add_argument(
         "--data-root",
-        default="data/variants",
+        default=layout.VARIANTS_ROOT,
         help="folder with {family}/{variant}/{split}.tsv (default: data/variants)",
     )
     p.add_argument(

@@ -1,7 +1,8 @@
 """Run (or resume) one HPO study: a tag family x training variant x algorithm, through Ray Tune.
 
-Writes results/hpo/{family}/{variant}/{algorithm}/: trials.csv, best.json, summary.json,
-model/ (best checkpoint, tokenizer, label map) and tune/ (the Ray Tune state for resuming).
+Reads --data (train.tsv, dev.tsv, test.tsv of one casing variant); writes into --out:
+trials.csv, best.json, summary.json, model/ (best checkpoint, tokenizer, label map), tune/ (the
+Ray Tune state for resuming) and study.fingerprint (what that state is valid for).
 """
 
 from nerhpo import cli
@@ -15,11 +16,9 @@ def main(args):
     params = load_params(args.params)
     if args.algorithm not in ALGORITHMS:
         raise cli.UserError(f"--algorithm {args.algorithm!r} is not one of {', '.join(ALGORITHMS)}")
-    data_dir = f"data/variants/{args.family}/{args.variant}"
-    out_dir = f"results/hpo/{args.family}/{args.variant}/{args.algorithm}"
     model_dir = args.model or model_source(params)
     study = make_study(
-        params, args.family, args.variant, args.algorithm, data_dir, model_dir, out_dir
+        params, args.family, args.variant, args.algorithm, args.data, model_dir, args.out
     )
     try:
         run_study(study)
@@ -32,5 +31,7 @@ if __name__ == "__main__":
     p.add_argument("--family", required=True, help="tag family, e.g. original")
     p.add_argument("--variant", required=True, help="training variant, e.g. uncased-cased-mix")
     p.add_argument("--algorithm", required=True, help="asha, bohb, pbt, random, grid, tpe or gp")
+    p.add_argument("--data", required=True, help="the training variant's folder of split files")
+    p.add_argument("--out", required=True, help="the study's folder")
     p.add_argument("--model", help="encoder directory (default: from params / results/pretrained)")
     cli.run(main, p.parse_args())

@@ -3,6 +3,7 @@
 from nerhpo import cli
 from nerhpo.config import load_params
 from nerhpo.data_stages import build_corpus
+from nerhpo.layout import CORPUS_DIR
 
 
 def main(args):
@@ -12,5 +13,5 @@ def main(args):
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--out", default="data/corpus", help="output folder (default: data/corpus)")
+    p.add_argument("--out", default=CORPUS_DIR, help="output folder (default: %(default)s)")
     cli.run(main, p.parse_args())

@@ -4,6 +4,7 @@ from nerhpo import cli
 from nerhpo.casing_variants import VARIANTS
 from nerhpo.config import load_params
 from nerhpo.data_stages import build_variant
+from nerhpo.layout import CORPUS_DIR
 
 
 def main(args):
@@ -28,6 +29,6 @@ if __name__ == "__main__":
     p = cli.parser(__doc__)
     p.add_argument("--family", required=True, help="tag family (a key of tag_families)")
     p.add_argument("--variant", required=True, help="casing variant, e.g. uncased-cased-mix")
-    p.add_argument("--corpus", default="data/corpus", help="corpus folder (default: data/corpus)")
+    p.add_argument("--corpus", default=CORPUS_DIR, help="corpus folder (default: %(default)s)")
     p.add_argument("--out", required=True, help="output folder for {train,dev,test}.tsv")
     cli.run(main, p.parse_args())

@@ -5,7 +5,8 @@ With model.name_or_path set to a local directory or cached hub name, only check 
 
 from nerhpo import cli
 from nerhpo.config import load_params
-from nerhpo.stages import run_pretrain
+from nerhpo.layout import CORPUS_FILE, PRETRAINED_DIR
+from nerhpo.pretraining import run_pretrain
 
 
 def main(args):
@@ -14,7 +15,9 @@ def main(args):
 
 if __name__ == "__main__":
     p = cli.parser(__doc__)
-    p.add_argument("--corpus-train", default="data/corpus/train.tsv", help="training text")
-    p.add_argument("--out", default="results/pretrained", help="output folder")
+    p.add_argument(
+        "--corpus-train", default=CORPUS_FILE.format(split="train"), help="training text"
+    )
+    p.add_argument("--out", default=PRETRAINED_DIR, help="output folder")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     cli.run(main, p.parse_args())

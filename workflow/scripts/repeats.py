@@ -13,19 +13,25 @@ from nerhpo.config import load_params
 def main(args):
     from nerhpo.atomic import atomic_write_json
     from nerhpo.hpo import ALGORITHMS, StudyFailed
-    from nerhpo.stages import model_source, run_repeats
+    from nerhpo.repeat_studies import run_repeats
+    from nerhpo.stages import model_source
 
     params = load_params(args.params)
     if args.algorithm not in ALGORITHMS:
         raise cli.UserError(f"--algorithm {args.algorithm!r} is not one of {', '.join(ALGORITHMS)}")
     try:
         done = run_repeats(
-            params, args.family, args.variant, args.algorithm, args.model or model_source(params)
+            params,
+            args.family,
+            args.variant,
+            args.algorithm,
+            args.data,
+            args.model or model_source(params),
+            args.results,
         )
     except StudyFailed as err:
         raise cli.UserError(str(err)) from None
-    out = args.out or f"results/repeats/{args.family}/{args.variant}/{args.algorithm}/repeats.json"
-    atomic_write_json(out, done)
+    atomic_write_json(args.out, done)
 
 
 if __name__ == "__main__":
@@ -33,6 +39,10 @@ if __name__ == "__main__":
     p.add_argument("--family", required=True, help="tag family, e.g. simple")
     p.add_argument("--variant", required=True, help="training variant, e.g. uncased-cased-mix")
     p.add_argument("--algorithm", required=True, help="asha, bohb, pbt, random, grid, tpe or gp")
+    p.add_argument("--data", required=True, help="the training variant's folder of split files")
     p.add_argument("--model", help="encoder directory (default: from params / results/pretrained)")
-    p.add_argument("--out", help="summary JSON (default: results/repeats/.../repeats.json)")
+    p.add_argument(
+        "--results", default="results", help="results root the repeats go under (default: results)"
+    )
+    p.add_argument("--out", required=True, help="summary JSON (results/repeats/.../repeats.json)")
     cli.run(main, p.parse_args())

@@ -24,11 +24,11 @@ def main(args):
     torch.set_num_threads(args.threads)
     params = load_params(args.params)
     hpo = params["hpo"]
-    data_dir = f"data/variants/{args.family}/{args.variant}"
+    data_dir = args.data
     seeds = [retrain_seed(params["seed"], j) for j in range(int(hpo["retrain_seeds"]))]
     studies = []
     for k in range(int(hpo["repeats"])):
-        directory = study_dir(params, args.family, args.variant, args.algorithm, k)
+        directory = study_dir(params, args.family, args.variant, args.algorithm, k, args.results)
         if not (directory / "best.json").is_file():
             raise cli.UserError(f"missing input file {directory / 'best.json'}")
         result = retrain_study(
@@ -42,9 +42,8 @@ def main(args):
             params["train"].get("batch_order", TrialConfig.batch_order),
         )
         studies.append({"repeat": k, **result})
-    out = args.out or f"results/retrain/{args.family}/{args.variant}/{args.algorithm}.json"
     atomic_write_json(
-        out,
+        args.out,
         {
             "family": args.family,
             "variant": args.variant,
@@ -60,6 +59,10 @@ if __name__ == "__main__":
     p.add_argument("--family", required=True, help="tag family, e.g. simple")
     p.add_argument("--variant", required=True, help="training variant, e.g. uncased-cased-mix")
     p.add_argument("--algorithm", required=True, help="the compared algorithm, e.g. asha")
-    p.add_argument("--out", help="output JSON (default: results/retrain/{family}/{variant}/...)")
+    p.add_argument("--data", required=True, help="the training variant's folder of split files")
+    p.add_argument(
+        "--results", default="results", help="results root of the studies (default: results)"
+    )
+    p.add_argument("--out", required=True, help="output JSON (results/retrain/...)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     cli.run(main, p.parse_args())

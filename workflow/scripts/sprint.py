@@ -1,10 +1,13 @@
 """One step of the progressive-fidelity sprint (params: sprint), on sprint.family/variant/algorithm.
 
-  --step data    a seeded share sprint.data_fraction of the training sentences -> results/sprint/data/
-  --step cheap   the cheap round (sprint.num_samples trials, sprint.max_epochs) -> results/sprint/cheap/
-  --step narrow  importance, border check and the sprint.keep best trials of the cheap round
-                 -> the narrowed search space, results/sprint/space.json
-  --step full    the full round (hpo budget, all data) on that space -> results/sprint/full/
+  --step data    --data: the variant's folder  -> --out: a seeded share sprint.data_fraction of
+                 its training sentences (results/sprint/data/)
+  --step cheap   --data: that share            -> --out: the cheap round (sprint.num_samples
+                 trials, sprint.max_epochs; results/sprint/cheap/)
+  --step narrow  --data: the cheap round's trials.csv -> --out: the narrowed search space from
+                 its importance, border check and sprint.keep best trials (results/sprint/space.json)
+  --step full    --data: the variant's folder, --space: that space -> --out: the full round
+                 (hpo budget, all data; results/sprint/full/)
 
 With sprint.enabled false every step writes only a small {"enabled": false} marker.
 """
@@ -12,12 +15,7 @@ With sprint.enabled false every step writes only a small {"enabled": false} mark
 from nerhpo import cli
 from nerhpo.config import load_params
 
-OUT = {
-    "data": "results/sprint/data",
-    "cheap": "results/sprint/cheap",
-    "narrow": "results/sprint/space.json",
-    "full": "results/sprint/full",
-}
+STEPS = ("data", "cheap", "narrow", "full")
 
 
 def main(args):
@@ -27,7 +25,7 @@ def main(args):
 
     params = load_params(args.params)
     s = params["sprint"]
-    out = Path(OUT[args.step])
+    out, data = Path(args.out), Path(args.data)
     if not s["enabled"]:
         if args.step == "narrow":
             atomic_write_json(out, {"enabled": False})
@@ -35,12 +33,11 @@ def main(args):
             with atomic_directory(out) as tmp:
                 atomic_write_json(tmp / "disabled.json", {"enabled": False})
         return
-    source = Path("data/variants") / s["family"] / s["variant"]
     if args.step == "data":
         from nerhpo.sprint import subset_data
 
         with atomic_directory(out) as tmp:
-            info = subset_data(source, tmp, s["data_fraction"], params["seed"])
+            info = subset_data(data, tmp, s["data_fraction"], params["seed"])
             atomic_write_json(tmp / "subset.json", info)
         return
     if args.step == "narrow":
@@ -49,10 +46,9 @@ def main(args):
         from nerhpo.findings import importance
         from nerhpo.sprint import narrow_space
 
-        trials_path = Path(OUT["cheap"]) / "trials.csv"
-        if not trials_path.is_file():
-            raise cli.UserError(f"missing input file {trials_path} (run --step cheap first)")
-        trials = pd.read_csv(trials_path, dtype={"trial_id": str, "error": str})
+        if not data.is_file():
+            raise cli.UserError(f"missing input file {data} (run --step cheap first)")
+        trials = pd.read_csv(data, dtype={"trial_id": str, "error": str})
         space = params["hpo"]["search_space"]
         imp = importance(trials, space, seed=params["seed"])
         new, notes = narrow_space(space, trials, imp, s["keep"], s["pad"], s["min_importance"])
@@ -68,27 +64,29 @@ def main(args):
         )
         return
     from nerhpo.hpo import StudyFailed
+    from nerhpo.repeat_studies import run_costed
     from nerhpo.sprint import cheap_overrides
-    from nerhpo.stages import make_study, model_source, run_costed
+    from nerhpo.stages import make_study, model_source
 
     if args.step == "cheap":
-        data_dir, overrides = Path(OUT["data"]), cheap_overrides(s, params["hpo"])
+        overrides = cheap_overrides(s, params["hpo"])
     else:
         import json
 
-        space_path = Path(OUT["narrow"])
+        if not args.space:
+            raise cli.UserError("--step full needs --space (the narrow step's space.json)")
+        space_path = Path(args.space)
         if not space_path.is_file():
             raise cli.UserError(f"missing input file {space_path} (run --step narrow first)")
-        data_dir = source
         overrides = {"search_space": json.loads(space_path.read_text())["search_space"]}
-    if not (data_dir / "train.tsv").is_file():
-        raise cli.UserError(f"missing input file {data_dir / 'train.tsv'}")
+    if not (data / "train.tsv").is_file():
+        raise cli.UserError(f"missing input file {data / 'train.tsv'}")
     study = make_study(
         params,
         s["family"],
         s["variant"],
         s["algorithm"],
-        data_dir,
+        data,
         args.model or model_source(params),
         out,
         hpo_overrides=overrides,
@@ -104,6 +102,9 @@ if __name__ == "__main__":
 
     p = cli.parser(__doc__)
     p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("--step", required=True, choices=list(OUT), help="which step to run")
+    p.add_argument("--step", required=True, choices=STEPS, help="which step to run")
+    p.add_argument("--data", required=True, help="the step's input (see above)")
+    p.add_argument("--space", help="--step full: the narrowed space (results/sprint/space.json)")
+    p.add_argument("--out", required=True, help="the step's output (see above)")
     p.add_argument("--model", help="encoder directory (default: from params / results/pretrained)")
     cli.run(main, p.parse_args())
