@@ -1,5 +1,5 @@
 # nerhpo: HPO methods for casing-robust German NER. Read top to bottom: settings, phases, target.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -7,7 +7,12 @@ min_version("9.0")
 configfile: "params.yaml"
 
 
-validate(config, "workflow/schemas/params.schema.yaml")
+# the schema and the checks across keys (nerhpo.config): one line per problem, no traceback
+from nerhpo.config import check_params
+
+check_params(
+    config, workflow.configfiles[-1] if workflow.configfiles else "params.yaml"
+)
 
 
 include: "workflow/rules/common.smk"

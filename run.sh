@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV=${NERHPO_VENV:-.venv}
-TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+LOCK=requirements.lock  # the exact versions the tests pass with (docs/environment.md)
+# TORCH_SPEC, if set, replaces the lock's torch pin, e.g. with a CUDA build of the same version:
+#   TORCH_SPEC='torch==2.13.0+cuNNN' PIP_EXTRA_INDEX_URL=<PyTorch's index for it> ./run.sh pipeline
+TORCH_SPEC=${TORCH_SPEC:-}
 
 setup() {
     if [ ! -x "$VENV/bin/python" ]; then
@@ -15,12 +18,20 @@ setup() {
     # shellcheck disable=SC1091
     . "$VENV/bin/activate"
     stamp="$VENV/.nerhpo-installed"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-        echo "[setup] installing $TORCH_SPEC and nerhpo with its dependencies" >&2
+    installed="$LOCK torch=${TORCH_SPEC:-locked}"  # what the stamp says was installed
+    if [ ! -f "$stamp" ] || [ "$LOCK" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ] ||
+        [ "$(cat "$stamp")" != "$installed" ]; then
+        echo "[setup] installing $LOCK${TORCH_SPEC:+ with $TORCH_SPEC}, then nerhpo" >&2
         python -m pip install -q --upgrade pip
-        python -m pip install -q "$TORCH_SPEC"
-        python -m pip install -q -e ".[dev]"
-        touch "$stamp"
+        if [ -n "$TORCH_SPEC" ]; then
+            grep -v '^torch==' "$LOCK" >"$VENV/nerhpo-requirements.txt"
+            python -m pip install -q -r "$VENV/nerhpo-requirements.txt" "$TORCH_SPEC"
+        else
+            python -m pip install -q -r "$LOCK"
+        fi
+        python -m pip install -q --no-deps -e .
+        python -m pip check >&2
+        echo "$installed" >"$stamp"
     fi
 }
 

@@ -1,11 +1,13 @@
-"""The throughput benchmark on a micro model and 60 real GermEval sentences: all three runs."""
+"""The throughput benchmark on a micro model and 60 real GermEval sentences: all three runs; its
+rule and script without a data folder."""
 
 import json
 import subprocess
 import sys
 
 import pytest
-from project_copy import ROOT
+import yaml
+from project_copy import ROOT, make_copy, run
 
 from nerhpo.benchmark import BenchmarkOptions, run_benchmark
 
@@ -140,3 +142,33 @@ def test_init_fine_tunes_a_saved_encoder(germeval_dir, tmp_path):
     head = summary["parameters"] - body
     assert head > 0 and head % 33 == 0  # 32 weights + 1 bias per label
     assert [line["run"] for line in out[:-1]] == ["trainer-best", "ours"]
+
+
+BENCHMARK_DATA_ERROR = (
+    "error: benchmark.data: set it to a folder with NER-de-test.tsv and NER-de-dev.tsv"
+)
+
+
+def test_the_rule_needs_benchmark_data_and_reads_the_folder_it_names(tmp_path, germeval_dir):
+    """params.yaml leaves benchmark.data empty (the data is the user's): asking for a benchmark
+    then fails in one line naming the key, before any job; set, the job reads that folder."""
+    assert yaml.safe_load((ROOT / "params.yaml").read_text())["benchmark"]["data"] == ""
+    copy = make_copy(tmp_path / "project", git=False)
+    target = ["snakemake", "-n", "-c1", "results/benchmark/tiny.jsonl"]
+    proc = run(target, copy, check=False)
+    assert proc.returncode == 1 and proc.stderr.strip().splitlines()[-1] == BENCHMARK_DATA_ERROR
+    assert "Traceback" not in proc.stderr + proc.stdout
+    dry = run([*target, "-p", "--config", f"benchmark={{data: {germeval_dir}}}"], copy)
+    assert f"--data {germeval_dir} --size tiny" in dry.stdout
+
+
+def test_the_script_refuses_an_empty_data_folder():
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "workflow/scripts/benchmark.py"), "--data", ""],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and proc.stderr.strip() == (
+        "error: --data is empty: give a folder with NER-de-test.tsv and NER-de-dev.tsv"
+    )

@@ -1,10 +1,21 @@
 import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from nerhpo.config import ParamsError, load_params, validate_params
+from nerhpo.config import (
+    ParamsError,
+    _real_valued,
+    _resolved,
+    check_params,
+    load_params,
+    load_schema,
+    params_reference,
+    validate_params,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,3 +68,301 @@ def test_yaml_is_loaded_safely(tmp_path, params):
     path.write_text(text)
     with pytest.raises(ParamsError, match="not valid YAML"):
         load_params(path)
+
+
+# -- checks across keys -------------------------------------------------------------------------
+def space(**specs):
+    return lambda p: p["hpo"]["search_space"].update(specs)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            space(learning_rate={"type": "loguniform", "low": 0.1, "high": 0.0025}),
+            "  - hpo.search_space.learning_rate: low 0.1 must be below high 0.0025",
+        ),
+        (
+            space(weight_decay={"type": "uniform", "low": 0.05, "high": 0.05}),
+            "hpo.search_space.weight_decay: low 0.05 must be below high 0.05",
+        ),
+        (
+            space(learning_rate={"type": "loguniform", "low": 0, "high": 0.0025}),
+            "hpo.search_space.learning_rate.low: 0 must be above 0 for type loguniform",
+        ),
+        (
+            space(weight_decay={"type": "loguniform", "low": -0.1, "high": 0.1}),
+            "hpo.search_space.weight_decay.low: -0.1 must be above 0 for type loguniform",
+        ),
+        (
+            space(batch_size={"type": "int", "low": 8, "high": 32.5}),
+            "hpo.search_space.batch_size.high: 32.5 is not an integer (type int)",
+        ),
+        (
+            space(batch_size={"type": "uniform", "low": 8, "high": 32}),
+            "hpo.search_space.batch_size.type: 'uniform' draws real numbers",
+        ),
+        (
+            space(batch_size={"type": "choice", "values": [8, 16, 8]}),
+            "hpo.search_space.batch_size.values: 8 is listed more than once",
+        ),
+        (
+            space(batch_size={"type": "choice", "values": [8, 16], "grid": [8, 8.0]}),
+            "hpo.search_space.batch_size.grid: 8.0 is listed more than once",
+        ),
+        (
+            space(hidden_dropout={"type": "uniform", "low": 0.0, "high": 1.5}),
+            "hpo.search_space.hidden_dropout.high: 1.5 is greater than the maximum of 1, as for "
+            "train.hidden_dropout",
+        ),
+        (
+            space(batch_size={"type": "choice", "values": [8, 0]}),
+            "hpo.search_space.batch_size.values.1: 0 is less than the minimum of 1",
+        ),
+        (
+            space(batch_size={"type": "choice", "values": [8, "16"]}),
+            "hpo.search_space.batch_size.values.1: '16' is not of type 'integer'",
+        ),
+        (
+            lambda p: p["hpo"].update(families=["nosuch"]),
+            "hpo.families.0: 'nosuch' is not in tag_families (original, simple)",
+        ),
+        (
+            lambda p: p["hpo"].update(families=["simple", "simple"]),
+            "hpo.families: 'simple' is listed more than once",
+        ),
+        (
+            lambda p: p["hpo"]["compare"].update(families=["simple", "other"]),
+            "hpo.compare.families.1: 'other' is not in tag_families",
+        ),
+        (
+            lambda p: p["baseline"].update(family="nosuch"),
+            "baseline.family: 'nosuch' is not in tag_families",
+        ),
+        (
+            lambda p: p["variants"].update(names=["cased", "uncased"]),
+            "hpo.train_variants.2: 'uncased-cased-mix' is not in variants.names (cased, uncased)",
+        ),
+        (
+            lambda p: p["variants"].update(names=["cased", "uncased-cased-mix"]),
+            "baseline.variant: 'uncased' is not in variants.names",
+        ),
+        (
+            lambda p: (
+                p["hpo"]["compare"].update(train_variants=["ne-lower"])
+                or p["variants"]["names"].remove("ne-lower")
+            ),
+            "hpo.compare.train_variants.0: 'ne-lower' is not in variants.names",
+        ),
+        (
+            lambda p: p["baseline"].update(variant="lower"),
+            "baseline.variant: 'lower' is not one of",
+        ),
+        (
+            lambda p: p["hpo"]["compare"].update(algorithms=["asha", "sgd"]),
+            "hpo.compare.algorithms.1: 'sgd' is not one of",
+        ),
+        (
+            lambda p: (
+                p["sprint"].update(family="original", enabled=True)
+                or p["hpo"].update(families=["simple"])
+            ),
+            "sprint.family: 'original' is not in hpo.families (simple); the sprint must be a main",
+        ),
+        (
+            lambda p: (
+                p["sprint"].update(variant="cased", enabled=True)
+                or p["hpo"].update(train_variants=["uncased-cased-mix"])
+            ),
+            "sprint.variant: 'cased' is not in hpo.train_variants",
+        ),
+        (
+            lambda p: p["sprint"].update(algorithm="random", enabled=True),
+            "sprint.algorithm: 'random' is not in hpo.algorithms",
+        ),
+        (
+            lambda p: p["sprint"].update(keep=9, num_samples=8, enabled=True),
+            "sprint.keep: 9 is more than sprint.num_samples 8",
+        ),
+        (
+            lambda p: p["hpo"]["asha"].update(grace_period=4) or p["hpo"].update(max_epochs=3),
+            "hpo.asha.grace_period: 4 is more than hpo.max_epochs 3 (asha is in hpo.algorithms)",
+        ),
+        (
+            lambda p: (
+                p["hpo"]["tpe"].update(grace_period=4)
+                or p["hpo"]["compare"].update(algorithms=["tpe"])
+            ),
+            "hpo.tpe.grace_period: 4 is more than hpo.max_epochs 3 (tpe is in "
+            "hpo.compare.algorithms)",
+        ),
+        (
+            lambda p: p["hpo"].update(
+                search_space={"batch_size": {"type": "choice", "values": [8]}}
+            ),
+            "hpo.search_space: pbt (in hpo.algorithms) perturbs real-valued parameters",
+        ),
+        (
+            lambda p: (
+                p["hpo"].update(
+                    algorithms=["grid"],
+                    search_space={"learning_rate": {"type": "uniform", "low": 0.001, "high": 0.01}},
+                )
+                or p["sprint"].update(enabled=False)
+            ),
+            "hpo.search_space: grid (in hpo.algorithms) needs a grid list",
+        ),
+        (
+            lambda p: p["model"]["scratch"].update(hidden_size=100, num_heads=3),
+            "model.scratch.num_heads: 3 does not divide model.scratch.hidden_size 100",
+        ),
+        (
+            lambda p: p["model"].update(max_length=512),
+            "model.max_length: 512 is more than model.scratch.max_length 128",
+        ),
+        (
+            lambda p: p["corpus"].update(source="files"),
+            "corpus.files.train: empty, but corpus.source is 'files'",
+        ),
+        (
+            lambda p: p["tag_families"]["simple"].update(O="PER"),
+            "tag_families.simple.O: O is no entity type",
+        ),
+    ],
+)
+def test_cross_key_errors_name_the_key(params, edit, message):
+    bad = copy.deepcopy(params)
+    edit(bad)
+    with pytest.raises(ParamsError) as err:
+        validate_params(bad)
+    text = str(err.value)
+    assert message in text
+    assert text.startswith("params.yaml: invalid settings:\n  - ")
+    assert all(len(line) < 400 for line in text.splitlines())
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p: p["sprint"].update(enabled=False, family="nosuch", algorithm="random", keep=99),
+        lambda p: p["model"].update(name_or_path="some/model", max_length=512),
+        lambda p: p["hpo"]["compare"].update(families=["original"], algorithms=["random", "gp"]),
+        lambda p: (
+            p["hpo"]["asha"].update(grace_period=5)
+            or p["hpo"].update(algorithms=["bohb"])
+            or p["hpo"]["compare"].update(algorithms=["bohb"])
+            or p["sprint"].update(algorithm="bohb")
+        ),
+        lambda p: p["hpo"]["search_space"].update(batch_size={"type": "int", "low": 8, "high": 64}),
+    ],
+)
+def test_cross_key_checks_accept_what_the_code_handles(params, edit):
+    """A disabled sprint is not checked; a compared study need not be a main study; the
+    scratch block matters only for the scratch model; an algorithm's settings matter only
+    where it runs; an int range is fine for batch_size."""
+    ok = copy.deepcopy(params)
+    edit(ok)
+    assert validate_params(ok) is ok
+
+
+def test_cross_key_checks_skip_broken_shapes(params):
+    """Where the schema already names a key, the checks across keys neither crash nor repeat it."""
+    bad = copy.deepcopy(params)
+    bad["hpo"]["families"] = "simple"
+    bad["hpo"]["search_space"]["learning_rate"] = {"type": "loguniform", "low": "0", "high": 1}
+    bad["sprint"] = {"enabled": True, "family": ["x"]}
+    bad["variants"]["names"] = None
+    bad["baseline"]["variant"] = "lower"
+    with pytest.raises(ParamsError) as err:
+        validate_params(bad)
+    lines = str(err.value).splitlines()[1:]
+    assert any(line.startswith("  - hpo.families: expected array") for line in lines)
+    assert sum("baseline.variant" in line for line in lines) == 1
+    assert "Traceback" not in str(err.value)
+
+
+def test_check_params_exits_with_the_message(params):
+    assert check_params(params) is params
+    bad = copy.deepcopy(params)
+    bad["hpo"]["families"] = ["nosuch"]
+    with pytest.raises(SystemExit) as err:
+        check_params(bad, "my.yaml")
+    assert str(err.value).startswith("my.yaml: invalid settings:\n  - hpo.families.0: 'nosuch'")
+
+
+def test_schema_names_what_the_code_defines():
+    """The schema's lists of variants, algorithms and searchable parameters are the code's."""
+    from nerhpo import hpo
+    from nerhpo.casing_variants import VARIANTS
+    from nerhpo.hparams import HPARAMS
+
+    schema = load_schema()
+    assert tuple(schema["$defs"]["variant"]["enum"]) == VARIANTS
+    assert tuple(schema["$defs"]["algorithm"]["enum"]) == hpo.ALGORITHMS
+    blocks = schema["properties"]["hpo"]["required"]
+    assert set(hpo.ALGORITHMS) <= set(blocks)  # every algorithm has its settings block
+    space = schema["properties"]["hpo"]["properties"]["search_space"]
+    assert tuple(space["propertyNames"]["enum"]) == HPARAMS
+    assert tuple(_real_valued()) == hpo.CONTINUOUS  # what pbt perturbs
+
+
+def test_snakemake_stops_on_bad_params_with_one_line_per_key(tmp_path):
+    """The Snakefile runs the same checks: `snakemake -n` ends with the message, no traceback."""
+    from project_copy import make_copy, run, tiny_params
+
+    bad = tiny_params()
+    bad["hpo"]["families"] = ["nosuch"]
+    root = make_copy(tmp_path / "project", bad, git=False)
+    proc = run(["snakemake", "-n", "--cores", "1", "--quiet"], root, timeout=300, check=False)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr and "KeyError" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert "params.yaml: invalid settings:" in lines, proc.stderr
+    assert "  - hpo.families.0: 'nosuch' is not in tag_families (original, simple)" in lines
+
+
+# -- the key table ------------------------------------------------------------------------------
+def test_every_schema_key_has_a_description():
+    def walk(node, path):
+        node = _resolved(node)
+        for name, sub in node.get("properties", {}).items():
+            yield f"{path}.{name}".lstrip("."), sub
+            yield from walk(sub, f"{path}.{name}")
+        free = node.get("additionalProperties")
+        if isinstance(free, dict):
+            yield f"{path}.<name>".lstrip("."), free
+            yield from walk(free, f"{path}.<name>")
+
+    missing = [
+        key for key, node in walk(load_schema(), "") if not _resolved(node).get("description")
+    ]
+    assert not missing, missing
+
+
+def test_configuration_doc_is_up_to_date(params):
+    """docs/configuration.md is what params_doc.py writes (regenerate it after a change)."""
+    doc = ROOT / "docs" / "configuration.md"
+    expected = params_reference(load_schema(), params)
+    assert doc.read_text(encoding="utf-8") == expected, (
+        "docs/configuration.md is out of date: run python workflow/scripts/params_doc.py"
+    )
+    for key in ("hpo.search_space.<name>.low", "sprint.keep", "tag_families.<family>"):
+        assert f"| `{key}` |" in expected
+    assert "| `hpo.max_epochs` | integer ≥ 1 | `3` | epochs per trial at most |" in expected
+
+
+def test_params_doc_script_writes_and_checks(tmp_path):
+    out = tmp_path / "configuration.md"
+    script = [sys.executable, str(ROOT / "workflow" / "scripts" / "params_doc.py")]
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [*script, "--params", str(ROOT / "params.yaml"), "--out", str(out), *a],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run("--check").returncode == 1  # no file yet
+    assert run().returncode == 0
+    assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "configuration.md").read_text(
+        encoding="utf-8"
+    )
+    assert run("--check").returncode == 0

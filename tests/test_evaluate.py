@@ -150,7 +150,16 @@ def script(*args):
 
 @pytest.fixture
 def params_file(tmp_path):
-    params = tiny_params(variants={"names": VARIANTS}, model={"max_length": 32})
+    # two casing variants, so every variant named elsewhere in params must be one of them
+    variants = {"names": VARIANTS}
+    studies = {"train_variants": VARIANTS, "compare": {"train_variants": VARIANTS[:1]}}
+    params = tiny_params(
+        variants=variants,
+        model={"max_length": 32},
+        hpo=studies,
+        baseline={"variant": VARIANTS[0]},
+        sprint={"variant": VARIANTS[0]},
+    )
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return path

@@ -1,4 +1,4 @@
-"""Fuzz the data stage with broken inputs: 200 corrupted corpus files, 50 broken params files.
+"""Fuzz the data stage with broken inputs: 200 corrupted corpus files, 80 broken params files.
 
 Requirement: every corrupted corpus file is either read correctly or rejected with a one-line
 error naming file, line and problem; never a traceback, never a partial output file. Every
@@ -11,12 +11,15 @@ number. The first 120 corpus cases apply one mutation each and are checked again
 must do (read unchanged, read, or rejected at a known line); of the other 80, half mix any
 mutations (checked for the invariants only) and half mix harmless ones (BOM, CRLF, blank lines
 of whitespace, extra blank lines, a dropped or huge comment, a dangling I- tag, non-ASCII
-tokens), which must still be read.
+tokens), which must still be read. The last 30 params files break the checks across keys
+(nerhpo.config): settings the schema accepts one by one that are wrong together (a family or
+variant named that is not defined, a range whose low is not below its high, a sprint that is
+not a main study, ...).
 
 Result when written (seed 1234): of 200 corpus files 67 were read and 133 rejected (the 120
-single mutations: 26 read, 94 rejected); all 50 params files were rejected with ParamsError,
+single mutations: 26 read, 94 rejected); all 80 params files were rejected with ParamsError,
 each message naming the broken key(s) (or, for unparsable YAML and bad UTF-8, file and line).
-20 corpus files (10 read, 10 rejected) and 5 params files also went through the real
+20 corpus files (10 read, 10 rejected) and 7 params files also went through the real
 ``workflow/scripts/make_corpus.py``: same verdict, one ``error:`` line, no traceback, and no
 output folder after a rejection.
 
@@ -31,7 +34,8 @@ Bugs this found, fixed in nerhpo.corpus and nerhpo.config:
   nested YAML raised RecursionError; non-string keys (``1:``, ``no:``, ``~:``) crashed
   describe_error with TypeError (and were silently accepted as tag family names); a
   directory as params file raised IsADirectoryError; huge values flooded the message; invalid
-  UTF-8 did not name the line.
+  UTF-8 did not name the line. Before the checks across keys, the 30 files of the last group
+  were all accepted (a family not in tag_families, for one, ended in a Snakemake traceback).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ from nerhpo.demo_corpus import generate_corpus
 
 SCRIPT = ROOT / "workflow" / "scripts" / "make_corpus.py"
 N_CORPUS, N_SINGLE, N_CORPUS_SCRIPT = 200, 120, 20
-N_PARAMS, N_PARAMS_SCRIPT = 50, 5
+N_PARAMS, N_CROSS, N_PARAMS_SCRIPT = 80, 30, 7
 BAD_TAGS = ["B_PER", "X-LOC", "b-per", "", "B-", "I-", "BPER", "B-PER-", "B-1PER", "O-PER", "o"]
 BAD_TAGS += ["B-PER ", "B\u2013PER", "B-P\u00c9R", "B-LOC\u200b", "\u00a0O"]
 
@@ -697,6 +701,133 @@ STRUCTURAL = [
     p_non_string_key,
 ]
 
+
+# Mutations across keys: each setting is valid on its own (the schema accepts it), the
+# combination is not; the message must name the key and say what is wrong with it.
+def space_of(params) -> dict:
+    return params["hpo"]["search_space"]
+
+
+def x_range_order(rng, params):
+    space = space_of(params)
+    name = rng.choice(sorted(n for n, spec in space.items() if spec["type"] != "choice"))
+    spec = space[name]
+    spec["low"], spec["high"] = spec["high"], rng.choice([spec["low"], spec["high"]])
+    path = ("hpo", "search_space", name)
+    return path, [(dotted(path), "must be below high")]
+
+
+def x_loguniform_low(rng, params):
+    low = rng.choice([0, 0.0, -0.001, -1])
+    space_of(params)["learning_rate"] = {"type": "loguniform", "low": low, "high": 0.0025}
+    path = ("hpo", "search_space", "learning_rate")
+    return path, [(dotted(path) + ".low", "above 0")]
+
+
+def x_int_bounds(rng, params):
+    bound, value = rng.choice(["low", "high"]), rng.choice([7.5, 8.0, 4.25, 64.5])
+    spec = {"type": "int", "low": 8, "high": 64, bound: value}
+    space_of(params)["batch_size"] = spec
+    path = ("hpo", "search_space", "batch_size")
+    return path, [(f"{dotted(path)}.{bound}", "not an integer")]
+
+
+def x_outside_train_range(rng, params):
+    name = rng.choice(["attention_dropout", "hidden_dropout", "warmup_ratio"])
+    if rng.random() < 0.5:
+        space_of(params)[name] = {"type": "uniform", "low": 0.0, "high": rng.choice([1.5, 2])}
+        where = ".high"
+    else:
+        space_of(params)[name] = {"type": "choice", "values": [0.1, rng.choice([-0.1, 3])]}
+        where = ".values.1"
+    path = ("hpo", "search_space", name)
+    return path, [(dotted(path) + where, f"as for train.{name}")]
+
+
+def x_unknown_family(rng, params):
+    name = rng.choice(["nosuch", "simple2", "orig"])
+    key = rng.choice(["hpo.families", "hpo.compare.families", "baseline.family"])
+    *head, last = key.split(".")
+    parent = get(params, head)
+    if key == "baseline.family":
+        parent[last] = name
+        return tuple(key.split(".")), [(key, repr(name), "tag_families")]
+    parent[last].append(name)
+    index = len(parent[last]) - 1
+    return tuple(key.split(".")), [(f"{key}.{index}", repr(name), "tag_families")]
+
+
+def x_unknown_variant(rng, params):
+    variant = rng.choice(params["hpo"]["train_variants"])
+    params["variants"]["names"].remove(variant)
+    index = params["hpo"]["train_variants"].index(variant)
+    return ("variants", "names"), [(f"hpo.train_variants.{index}", repr(variant), "variants.names")]
+
+
+def x_sprint_not_main(rng, params):
+    hpo, sprint = params["hpo"], params["sprint"]
+    sprint["enabled"] = True
+    field = rng.choice(["family", "variant", "algorithm"])
+    if field == "family":
+        params["tag_families"]["extra"] = {}
+        sprint["family"] = "extra"
+    elif field == "variant":
+        sprint["variant"] = rng.choice(
+            [v for v in params["variants"]["names"] if v not in hpo["train_variants"]]
+        )
+    else:
+        sprint["algorithm"] = rng.choice([a for a in ALGORITHM_NAMES if a not in hpo["algorithms"]])
+    return ("sprint", field), [(f"sprint.{field}", "main study")]
+
+
+def x_sprint_keep(rng, params):
+    sprint = params["sprint"]
+    sprint["enabled"] = True
+    sprint["keep"] = sprint["num_samples"] + rng.randint(1, 5)
+    return ("sprint", "keep"), [("sprint.keep", "sprint.num_samples")]
+
+
+def x_grace_period(rng, params):
+    hpo = params["hpo"]
+    algorithm = rng.choice(["asha", "tpe"])
+    if algorithm not in hpo["algorithms"]:
+        hpo["algorithms"].append(algorithm)
+    hpo[algorithm]["grace_period"] = hpo["max_epochs"] + rng.randint(1, 3)
+    path = ("hpo", algorithm, "grace_period")
+    return path, [(dotted(path), "hpo.max_epochs")]
+
+
+def x_scratch_model(rng, params):
+    model = params["model"]
+    model["name_or_path"] = "scratch"
+    if rng.random() < 0.5:
+        model["scratch"]["num_heads"] = rng.choice([3, 5, 7])
+        model["scratch"]["hidden_size"] = 128
+        return ("model", "scratch", "num_heads"), [("model.scratch.num_heads", "does not divide")]
+    model["max_length"] = model["scratch"]["max_length"] + rng.choice([1, 128])
+    return ("model", "max_length"), [("model.max_length", "model.scratch.max_length")]
+
+
+def x_mapped_o(rng, params):
+    params["tag_families"]["simple"]["O"] = rng.choice(["PER", "LOC", "O"])
+    return ("tag_families", "simple", "O"), [("tag_families.simple.O", "no entity type")]
+
+
+ALGORITHM_NAMES = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
+CROSS_KEY = [
+    x_range_order,
+    x_loguniform_low,
+    x_int_bounds,
+    x_outside_train_range,
+    x_unknown_family,
+    x_unknown_variant,
+    x_sprint_not_main,
+    x_sprint_keep,
+    x_grace_period,
+    x_scratch_model,
+    x_mapped_o,
+]
+
 # Text mutations: (rng, lines) -> (text or bytes, exact line or None, lowest line, phrase).
 SCALAR_LINE = re.compile(r"^(\s*)([A-Za-z_]\w*): (\S.*)$")
 
@@ -786,6 +917,9 @@ def params_cases() -> list[tuple[str, bytes, list, int | None, int | None, str |
     text = yaml.safe_dump(base, sort_keys=False)
     plan = [STRUCTURAL[n % len(STRUCTURAL)] for n in range(27)]
     plan += [TEXTUAL[n % len(TEXTUAL)] for n in range(18)] + ["combo"] * 5
+    # appended, so that the cases above stay what they were
+    plan += [CROSS_KEY[n % len(CROSS_KEY)] for n in range(2 * len(CROSS_KEY))]
+    plan += ["cross combo"] * (N_CROSS - 2 * len(CROSS_KEY))
     assert len(plan) == N_PARAMS
     cases = []
     for kind in plan:
@@ -795,7 +929,13 @@ def params_cases() -> list[tuple[str, bytes, list, int | None, int | None, str |
             cases.append((kind.__name__, data, [], exact, lowest, phrase))
             continue
         params = copy.deepcopy(base)
-        kinds = [kind] if kind != "combo" else rng.sample(STRUCTURAL, 2)
+        kinds = (
+            rng.sample(STRUCTURAL, 2)
+            if kind == "combo"
+            else rng.sample(CROSS_KEY, 2)
+            if kind == "cross combo"
+            else [kind]
+        )
         paths, names = [], []
         for k in kinds:
             trial = copy.deepcopy(params)
@@ -842,10 +982,15 @@ def check_params_case(path: Path, names, exact, lowest, phrase) -> str:
 
 
 def test_params_fuzz(tmp_path):
+    import jsonschema
+
+    schema = jsonschema.Draft202012Validator(load_schema())
     for n, (name, data, names, exact, lowest, phrase) in enumerate(params_cases()):
         path = tmp_path / f"params{n:02d}.yaml"
         path.write_bytes(data)
         try:
+            if all(k.startswith("x_") for k in name.split("+")):  # valid one key at a time
+                assert schema.is_valid(yaml.safe_load(data)), "the schema alone rejects it"
             check_params_case(path, names, exact, lowest, phrase)
         except AssertionError as err:
             raise AssertionError(f"params case {n} ({name}): {err}") from None
@@ -856,6 +1001,7 @@ def test_params_fuzz(tmp_path):
 def test_params_fuzz_through_make_corpus_script(tmp_path):
     cases = params_cases()
     kinds = ["p_wrong_type", "p_unknown_key", "t_syntax", "t_python_tag", "t_bad_value"]
+    kinds += ["x_range_order", "x_unknown_family"]
     picked = [next(n for n, c in enumerate(cases) if c[0] == kind) for kind in kinds]
     assert len(picked) == N_PARAMS_SCRIPT
     for n in picked:

@@ -50,6 +50,10 @@ def hpo_cmd(params_file: str, algorithm: str = "random") -> list[str]:
         "cased",
         "--algorithm",
         algorithm,
+        "--data",
+        "data/variants/original/cased",
+        "--out",
+        f"results/hpo/original/cased/{algorithm}",
     ]
 
 
@@ -82,7 +86,7 @@ def tiny_hpo_params(**edits):
 def workdir(tmp_path_factory):
     """Tiny demo data (one family/variant) and a pretrained tiny encoder, made once."""
     from nerhpo.data_stages import build_corpus, build_variant
-    from nerhpo.stages import run_pretrain
+    from nerhpo.pretraining import run_pretrain
 
     root = tmp_path_factory.mktemp("hpo")
     params = tiny_hpo_params()
@@ -226,93 +230,6 @@ def test_pbt_is_reproducible(workdir):
         trials = pd.read_csv(workdir / "results/hpo" / name / "trials.csv")
         tables.append(trials.drop(columns=["trial_id", "wall_seconds", "node", "node_ip"]))
     pd.testing.assert_frame_equal(tables[0], tables[1])
-
-
-def test_pbt_population_is_finished_only_when_every_trial_is():
-    """Tune keeps an idle trial actor for the next of PBT's turns only while the search is not
-    over; the population says so until its last trial completes. A state restored from disk
-    (a resumed study, whose trials Tune restores itself) waits for none of them."""
-    from nerhpo.hpo import Population
-
-    population = Population(random_state=0, max_concurrent=0)
-    population.add_configurations({"study": {"run": lambda config: None, "num_samples": 2}})
-    trials = [population.next_trial(), population.next_trial()]
-    assert population.next_trial() is None  # all created: Tune's own flag is now set
-    assert not population.is_finished()
-    population.on_trial_complete(trials[0].trial_id)
-    assert not population.is_finished()
-    state = population.get_state()
-    population.on_trial_complete(trials[1].trial_id)
-    assert population.is_finished()
-
-    restored = Population(random_state=0, max_concurrent=0)
-    restored.set_state(state)
-    assert restored.is_finished()
-
-
-def test_bohb_takes_a_resumed_trial_it_never_suggested():
-    """A study killed between Tune's saves of its trials and of the searcher resumes with a
-    trial that BOHB's saved state lacks. Stock TuneBOHB raises KeyError on that trial's result
-    and when it stops (CI: a resumed repeated BOHB study failed); ours reads its configuration
-    back from the result and goes on, feeding the result to BOHB's model."""
-    from ray.tune.search.bohb import TuneBOHB
-
-    from nerhpo import hpo
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    space = hpo.tune_space(params["hpo"]["search_space"])
-    searchers = []
-    for searcher in (hpo.search_parts("bohb", params["hpo"], space, 7)[0], TuneBOHB(seed=7)):
-        searcher.set_search_properties(hpo.METRIC, "max", space)
-        searchers.append(searcher)
-    ours, stock = searchers
-    results = []
-    for searcher in searchers:  # a trial it suggested: both fine
-        config = searcher.suggest("known")
-        results.append({hpo.METRIC: 0.5, "config": config, "hyperband_info": {"budget": 1}})
-        searcher.on_trial_result("known", results[-1])
-    result = results[0]  # ours: the restored trial has the configuration of ours' "known"
-    with pytest.raises(KeyError):
-        stock.on_trial_result("restored", result)
-    with pytest.raises(KeyError):
-        stock.on_trial_complete("restored")
-
-    ours.on_trial_result("restored", {**result, hpo.METRIC: 0.7})
-    assert ours.trial_to_params["restored"] == ours.trial_to_params["known"]
-    assert len(ours.bohber.configs[1]) == 2  # both results reached BOHB's model
-    ours.on_trial_complete("restored", result)
-    ours.on_trial_complete("never-reported", error=True)  # restored, killed before a result
-    assert set(ours.trial_to_params) == {"known"}
-
-
-def test_optuna_takes_a_resumed_trial_it_never_suggested():
-    """The same for Optuna's TPE: the stock OptunaSearch raises KeyError; ours adds the trial
-    to the Optuna study with the configuration of its result."""
-    import optuna
-    from ray.tune.search.optuna import OptunaSearch
-
-    from nerhpo import hpo
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    space = hpo.tune_space(params["hpo"]["search_space"])
-    ours = hpo.search_parts("tpe", params["hpo"], space, 7)[0]
-    stock = OptunaSearch(sampler=optuna.samplers.TPESampler(seed=7))
-    for searcher in (ours, stock):
-        searcher.set_search_properties(hpo.METRIC, "max", space)
-    config = ours.suggest("known")
-    result = {hpo.METRIC: 0.6, "training_iteration": 1, "config": config}
-    with pytest.raises(KeyError):
-        stock.on_trial_result("restored", result)
-    with pytest.raises(KeyError):
-        stock.on_trial_complete("restored", result)
-
-    ours.on_trial_result("restored", result)
-    ours.on_trial_complete("restored", result)
-    ours.on_trial_complete("never-reported", error=True)
-    ours.on_trial_complete("known", {**result, hpo.METRIC: 0.5})
-    trials = {t.number: t for t in ours._ot_study.trials}
-    assert [t.state.name for t in trials.values()] == ["COMPLETE", "COMPLETE"]
-    assert trials[1].params == pytest.approx(config) and trials[1].value == 0.6
 
 
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):

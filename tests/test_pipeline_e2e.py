@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from project_copy import make_copy, run, tiny_params
 from test_hpo import TINY_MODEL
 
@@ -122,6 +123,115 @@ def test_snakemake_builds_everything(snakemake_run):
     assert stages["variants"]["work_seconds"] == 0
 
 
+def scheduled(root) -> dict[str, int]:
+    """The jobs a Snakemake dry run would run now, per rule (empty: nothing to do)."""
+    out = run(["snakemake", "-n", "--cores", "2"], root).stdout
+    if "Job stats:" not in out:
+        assert "Nothing to be done" in out, out[-2000:]
+        return {}
+    table = out.split("Job stats:", 1)[1].split("total", 1)[0].splitlines()[3:]
+    return {name: int(count) for name, count in (line.split() for line in table if line.strip())}
+
+
+def edit_params(root, edit) -> str:
+    """Apply ``edit`` to the run's params (a function of the parsed YAML); return the old text."""
+    path = root / "params.yaml"
+    old = path.read_text()
+    params = yaml.safe_load(old)
+    edit(params)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    return old
+
+
+def saved_states_kept(root) -> list[str]:
+    """The main studies whose saved Tune state the current params would resume."""
+    from nerhpo.hpo import saved_state_matches, study_fingerprint
+    from nerhpo.stages import make_study
+
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    kept = []
+    for stamp in sorted((root / "results/hpo").glob("*/*/*/study.fingerprint")):
+        family, variant, algorithm = stamp.parent.relative_to(root / "results/hpo").parts
+        study = make_study(
+            params,
+            family,
+            variant,
+            algorithm,
+            root / "data/variants" / family / variant,
+            root / "results/pretrained",
+            stamp.parent,
+        )
+        if saved_state_matches(stamp, study, study_fingerprint(study)):
+            kept.append(f"{family}/{variant}/{algorithm}")
+    return kept
+
+
+# the stages that collect the main studies (repeat 0 of a compared series is a main study)
+COLLECTORS = {"repeats": 2, "retrain": 2, "findings": 1, "report": 1, "all": 1}
+
+
+def test_a_finished_run_is_extended_not_restarted(snakemake_run):
+    """After a finished run, adding an algorithm, a family or a training variant schedules only
+    the new studies and the stages that collect results; resources only the report; one
+    algorithm's own setting exactly its studies. Every unchanged study keeps its saved state."""
+    root, _ = snakemake_run
+    assert scheduled(root) == {}
+    assert len(saved_states_kept(root)) == 18
+
+    def add_algorithm(p):
+        p["hpo"]["algorithms"].append("random")
+
+    old = edit_params(root, add_algorithm)
+    try:
+        assert scheduled(root) == {"hpo": 6, "evaluate": 6, **COLLECTORS}
+        assert len(saved_states_kept(root)) == 18
+    finally:
+        (root / "params.yaml").write_text(old)
+
+    def add_family(p):
+        p["tag_families"]["coarse"] = {"PERderiv": "PER", "LOCderiv": "LOC"}
+        p["hpo"]["families"].append("coarse")
+
+    old = edit_params(root, add_family)
+    try:
+        assert scheduled(root) == {"variant": 7, "hpo": 9, "evaluate": 9, **COLLECTORS}
+        assert len(saved_states_kept(root)) == 18
+    finally:
+        (root / "params.yaml").write_text(old)
+
+    def add_variant(p):
+        p["hpo"]["train_variants"].append("ne-lower")
+
+    old = edit_params(root, add_variant)
+    try:
+        assert scheduled(root) == {"hpo": 6, "evaluate": 6, **COLLECTORS}
+    finally:
+        (root / "params.yaml").write_text(old)
+
+    def more_gpus(p):
+        p["hpo"]["gpus_per_trial"] = 0.25
+        p["hpo"]["cpus_per_trial"] = 2
+
+    old = edit_params(root, more_gpus)
+    try:
+        assert scheduled(root) == {"report": 1, "all": 1}  # its header names the resources
+        assert len(saved_states_kept(root)) == 18
+    finally:
+        (root / "params.yaml").write_text(old)
+
+    def pbt_setting(p):
+        p["hpo"]["pbt"]["quantile_fraction"] = 0.4
+
+    old = edit_params(root, pbt_setting)
+    try:
+        assert scheduled(root) == {"hpo": 6, "evaluate": 6, "findings": 1, "report": 1, "all": 1}
+        kept = saved_states_kept(root)
+        assert len(kept) == 12 and not any(k.endswith("/pbt") for k in kept)
+    finally:
+        (root / "params.yaml").write_text(old)
+    assert scheduled(root) == {}
+
+
 def check_comparison_and_sprint(root, findings_section):
     """The repeat, re-seed and sprint stages ran and their numbers reached the Findings."""
     series = root / "results/repeats/original/cased"
@@ -214,6 +324,23 @@ def test_dvc_repro_gives_the_same_tables(snakemake_run, tmp_path):
         for v in ("cased", "uncased", "uncased-cased-mix")
     }
     (root / "params.yaml").write_text(params)
+
+    # adding an algorithm: its new studies, their evaluations and the stages that collect them
+    edit_params(root, lambda p: p["hpo"]["algorithms"].append("random"))
+    changed = set(json.loads(run(["dvc", "status", "--json"], root).stdout))
+    studies = [f"{f}-{v}-random" for f in ("original", "simple") for v in VARIANT_COLUMNS[:3]]
+    collectors = {
+        f"{stage}@original-cased-{a}" for stage in ("repeats", "retrain") for a in ("asha", "bohb")
+    }
+    assert changed == {
+        *(f"hpo@{s}" for s in studies),
+        *(f"evaluate@{s}" for s in studies),
+        *collectors,
+        "findings",
+        "report",
+    }, changed
+    (root / "params.yaml").write_text(params)
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], root).stdout
 
     # push to a local remote, pull into a fresh clone: the model reloads and scores the same
     remote = tmp_path / "remote"

@@ -44,7 +44,8 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: it is set straight back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -58,7 +59,8 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     except OSError as err:
         raise _write_error(err, path) from err
     try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a normal file is what users expect
+        # mkstemp makes 0600; a normal file is what users expect
+        os.chmod(tmp, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -226,7 +226,8 @@ def warm_up(setup: Setup, steps: int = 2) -> None:
     not pay for thread pools, kernel selection and allocator growth."""
     import torch
 
-    from nerhpo.trial_trainer import collate, use_bf16
+    from nerhpo.precision import use_bf16
+    from nerhpo.trial_trainer import collate
 
     device = torch.device(setup.device)
     model = fresh_model(setup).to(device).train()
@@ -351,7 +352,7 @@ def run_hf_trainer(setup: Setup, opts: BenchmarkOptions, best: bool) -> dict:
     import torch
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
-    from nerhpo.trial_trainer import use_bf16
+    from nerhpo.precision import use_bf16
 
     device = torch.device(setup.device)
 
@@ -469,7 +470,8 @@ def _train_ours(
     model is built and on the device, so concurrent trials overlap in training only."""
     import torch
 
-    from nerhpo.trial_trainer import TrialTrainer, use_bf16
+    from nerhpo.precision import use_bf16
+    from nerhpo.trial_trainer import TrialTrainer
 
     device = torch.device(setup.device)
     model = fresh_model(setup).to(device)

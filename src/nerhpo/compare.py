@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from nerhpo import layout
+from nerhpo.figures import pyplot, save_png
 from nerhpo.layout import under
 from nerhpo.result_files import read_csv, read_json
 
@@ -484,7 +485,7 @@ def to_json(repeats: Sequence[Repeat]) -> dict:
         }
         for r in repeats
     ]
-    return _clean(
+    return json_ready(
         {
             "budget_epochs": summary.attrs.get("budget", math.nan),
             "algorithms": algorithms,
@@ -494,12 +495,12 @@ def to_json(repeats: Sequence[Repeat]) -> dict:
     )
 
 
-def _clean(obj):
+def json_ready(obj):
     """NaN -> None, numpy -> Python, so the JSON is strict."""
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: json_ready(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
+        return [json_ready(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and math.isnan(obj):
@@ -511,9 +512,8 @@ def _clean(obj):
 def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
     """compare_anytime.png (mean best-so-far dev F1 per algorithm, min-max band over HPO seeds)
     and compare_retrain.png (every re-training's dev and test F1, mean ± std)."""
-    from nerhpo.findings import _pyplot, _save
 
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out)
     pairs = list(dict.fromkeys((r.family, r.variant) for r in repeats)) or [("", "")]
     algorithms = list(dict.fromkeys(r.algorithm for r in repeats))
@@ -554,7 +554,7 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     try:
-        paths = [_save(fig, out / "compare_anytime.png")]
+        paths = [save_png(fig, out / "compare_anytime.png")]
     finally:
         plt.close(fig)
 
@@ -595,7 +595,7 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
         )
         ax.grid(alpha=0.3, axis="y")
         fig.tight_layout()
-        paths.append(_save(fig, out / "compare_retrain.png"))
+        paths.append(save_png(fig, out / "compare_retrain.png"))
     finally:
         plt.close(fig)
     return paths

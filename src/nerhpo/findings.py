@@ -8,7 +8,6 @@ Choices are made on dev F1 only; test F1 is reported for the chosen models, neve
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -16,14 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nerhpo.atomic import atomic_write_bytes
+from nerhpo.figures import pyplot, save_png
 from nerhpo.hparams import HPARAMS
 from nerhpo.layout import EVAL_FILE, STUDY_DIR, under
 from nerhpo.result_files import read_csv, read_json
 
 MIN_TRIALS = 5  # fewer finished trials than this give no importance at all
 FIGSIZE = (7.0, 4.5)
-DPI = 100
 MISSING = "–"
 
 
@@ -742,21 +740,6 @@ def findings_markdown(
 
 
 # -- figures ----------------------------------------------------------------------------------
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    """PNG without a version string, written atomically (same data -> same bytes)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
 
 
 def _heatmap(plt, mean, count, xlabel: str, title: str, path: Path) -> Path:
@@ -783,14 +766,14 @@ def _heatmap(plt, mean, count, xlabel: str, title: str, path: Path) -> Path:
             fig.colorbar(image, ax=ax, label="mean best dev F1")
         ax.set_title(title)
         fig.tight_layout()
-        return _save(fig, path)
+        return save_png(fig, path)
     finally:
         plt.close(fig)
 
 
 def write_figures(importances: pd.DataFrame, pats: dict, out: str | Path) -> list[Path]:
     """importance.png, lr_batch_heatmap.png, lr_warmup_heatmap.png in ``out``."""
-    plt = _pyplot()
+    plt = pyplot()
     out = Path(out)
     paths = []
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -807,7 +790,7 @@ def write_figures(importances: pd.DataFrame, pats: dict, out: str | Path) -> lis
         n = importances.attrs.get("n")
         ax.set_title("Hyperparameter importance for best dev F1" + (f" ({n} trials)" if n else ""))
         fig.tight_layout()
-        paths.append(_save(fig, out / "importance.png"))
+        paths.append(save_png(fig, out / "importance.png"))
     finally:
         plt.close(fig)
     paths.append(

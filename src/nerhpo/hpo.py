@@ -7,10 +7,8 @@ once) from params.yaml. The Tune state lives in ``{out}/tune`` so a killed job r
 
 from __future__ import annotations
 
-import io
 import logging
 import os
-import random
 import shutil
 import tempfile
 import time
@@ -19,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fsspec.implementations.local import LocalFileSystem
 
 from nerhpo.atomic import (
-    _umask,
     atomic_directory,
     atomic_write_json,
     atomic_write_text,
@@ -30,7 +26,11 @@ from nerhpo.atomic import (
 )
 from nerhpo.encoding import Encoded, TrialConfig, encode
 from nerhpo.hparams import HPARAMS
-from nerhpo.tune_files import read_progress
+from nerhpo.tune_files import read_progress, trial_number
+
+# The workarounds of Ray's, Optuna's and fsspec's internals live in nerhpo.ray_compat, imported
+# where a study needs them: Ray's workers import this module for `trainable`, and need neither
+# Optuna nor hpbandster.
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,15 @@ CONTINUOUS = (
     "hidden_dropout",
 )
 METRIC = "dev_f1"
+
+
+def __getattr__(name: str):
+    """Classes that nerhpo 0.1.0 defined here: a Tune state it saved may name them."""
+    if name == "AtomicLocalFileSystem":
+        from nerhpo import ray_compat
+
+        return ray_compat.AtomicLocalFileSystem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class StudyFailed(RuntimeError):
@@ -109,6 +118,8 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
     )
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
+    from nerhpo.ray_compat import Population, ResumableBOHB, ResumableOptunaSearch, SeededPBT
+
     max_t = hpo["max_epochs"]
     # Tune ignores max_concurrent_trials for a SearchAlgorithm; the generator must limit itself
     random_search = BasicVariantGenerator(random_state=seed, max_concurrent=hpo["concurrency"])
@@ -160,169 +171,6 @@ def search_parts(algorithm: str, hpo: dict, space: dict, seed: int):
         search = ResumableOptunaSearch(sampler=sampler)
         return search, scheduler if algorithm == "tpe" else FIFOScheduler()
     raise ValueError(f"unknown HPO algorithm {algorithm!r}; expected one of {ALGORITHMS}")
-
-
-def _seeded_pbt_class():
-    from ray.tune.schedulers import PopulationBasedTraining
-
-    class _SeededPBT(PopulationBasedTraining):
-        """PBT whose choices (which trial to clone, how to perturb) are seeded per decision from
-        the study seed, the trial's creation number and its epoch. PBT draws them from the
-        global ``random`` and numpy generators, which Ray and Tune also use in between, so one
-        seed at the start gave different perturbations in two runs of the same study (CI)."""
-
-        def __init__(self, seed: int, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._nerhpo_seed = seed
-
-        def _checkpoint_or_exploit(self, trial, tune_controller, upper_quantile, lower_quantile):
-            import numpy as np
-
-            number = trial_number(getattr(trial, "local_path", None) or trial.experiment_tag)
-            if number < 0:  # no directory yet: the experiment tag starts with the number
-                number = int(str(trial.experiment_tag).split("_", 1)[0] or 0)
-            epoch = int(self._trial_state[trial].last_train_time or 0)
-            state = (self._nerhpo_seed * 1_000_003 + number * 1_009 + epoch) % (2**32)
-            random.seed(state)
-            np.random.seed(state)
-            return super()._checkpoint_or_exploit(
-                trial, tune_controller, upper_quantile, lower_quantile
-            )
-
-    return _SeededPBT
-
-
-def _resumed_config(space, result: dict | None) -> dict | None:
-    """The searched values of a trial, from a result (Tune puts the config in every result)."""
-    from ray.tune.utils.util import flatten_dict
-
-    if not result or not isinstance(result.get("config"), dict):
-        return None
-    config = flatten_dict(result["config"], prevent_delimiter=True)
-    return {name: config[name] for name in space if name in config}
-
-
-def _resumable_bohb_class():
-    from ray.tune.search.bohb import TuneBOHB
-
-    class _ResumableBOHB(TuneBOHB):
-        """TuneBOHB that keeps going when a resumed study holds a trial it never suggested.
-
-        A study killed between Tune's saves of the trials and of the searcher comes back with a
-        trial that is missing from the searcher's ``trial_to_params``; TuneBOHB (ray 2.60) then
-        raises KeyError on that trial's next result or when it stops, and the resumed study
-        failed (seen in CI: a SIGKILLed pipeline's repeated BOHB study). Such a trial's
-        configuration is read back from its result, which carries it; a trial without a
-        result is simply forgotten when it completes."""
-
-        def on_trial_result(self, trial_id: str, result: dict):
-            if trial_id not in self.trial_to_params:
-                config = _resumed_config(self._space, result)
-                if config is not None:
-                    self.trial_to_params[trial_id] = config
-                    log.info("BOHB: resumed trial %s: configuration read from its result", trial_id)
-            super().on_trial_result(trial_id, result)
-
-        def on_trial_complete(self, trial_id: str, result=None, error: bool = False):
-            self.trial_to_params.setdefault(trial_id, {})
-            super().on_trial_complete(trial_id, result=result, error=error)
-
-    return _ResumableBOHB
-
-
-def ResumableBOHB(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
-    return _resumable_bohb_class()(*args, **kwargs)
-
-
-def _resumable_optuna_class():
-    from ray.tune.search.optuna import OptunaSearch
-
-    class _ResumableOptunaSearch(OptunaSearch):
-        """OptunaSearch (``tpe``, ``gp``) that adopts a resumed trial it never suggested, as
-        :class:`ResumableBOHB` does: the trial is added to the Optuna study with the
-        configuration its result carries; one without a result is forgotten."""
-
-        def _adopt(self, trial_id: str, result: dict | None) -> bool:
-            if trial_id in self._ot_trials:
-                return True
-            config = _resumed_config(self._space, result)
-            if config is None or callable(self._space):
-                return False
-            self._ot_study.enqueue_trial(config)
-            self._ot_trials[trial_id] = self._ot_study.ask(fixed_distributions=self._space)
-            log.info(
-                "Optuna: resumed trial %s adopted with the configuration of its result", trial_id
-            )
-            return True
-
-        def on_trial_result(self, trial_id: str, result: dict):
-            if self._adopt(trial_id, result):
-                super().on_trial_result(trial_id, result)
-
-        def on_trial_complete(self, trial_id: str, result=None, error: bool = False):
-            if self._adopt(trial_id, result):
-                super().on_trial_complete(trial_id, result=result, error=error)
-            else:
-                self._completed_trials.add(trial_id)
-
-    return _ResumableOptunaSearch
-
-
-def ResumableOptunaSearch(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
-    return _resumable_optuna_class()(*args, **kwargs)
-
-
-def _population_class():
-    from ray.tune.search.basic_variant import BasicVariantGenerator
-
-    class _Population(BasicVariantGenerator):
-        """PBT's population: all trials at once, and "finished" only when every trial is.
-
-        Synchronous PBT pauses every trial at each perturbation point, then runs them in turns.
-        Tune (ray 2.60) keeps an idle trial actor for the next trial only while the search is
-        not over or a trial is staged; with the whole population created and none staged at
-        that moment, it killed the actor, and the next trial started a new worker process
-        that imported torch and transformers again (about 5.5 s, once or twice per demo PBT
-        study, seen in its worker logs). Tune still ends the study when all trials are done:
-        its own check asks both. Only trials created by this process count, so a study
-        resumed from a saved state (whose trials Tune restores itself) cannot wait forever."""
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._unfinished_here: set[str] = set()
-
-        def next_trial(self):
-            trial = super().next_trial()
-            if trial is not None:
-                self._unfinished_here.add(trial.trial_id)
-            return trial
-
-        def on_trial_complete(self, trial_id, result=None, error=False):
-            super().on_trial_complete(trial_id, result=result, error=error)
-            self._unfinished_here.discard(trial_id)
-
-        def is_finished(self) -> bool:
-            return super().is_finished() and not self._unfinished_here
-
-        def get_state(self):
-            state = super().get_state()
-            if state:
-                state.pop("_unfinished_here", None)
-            return state
-
-        def set_state(self, state):
-            super().set_state(state)
-            self._unfinished_here = set()
-
-    return _Population
-
-
-def Population(*args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
-    return _population_class()(*args, **kwargs)
-
-
-def SeededPBT(seed: int, *args, **kwargs):  # noqa: N802 (builds the class lazily: Ray import)
-    return _seeded_pbt_class()(seed, *args, **kwargs)
 
 
 # -- the trainable (runs inside Ray's worker processes) ----------------------------------------
@@ -413,50 +261,6 @@ def encoded_data(payload: dict) -> TrialData:
 
 
 # -- running a study ------------------------------------------------------------------------
-def atomic_storage():
-    """Ray Tune's storage file system for the local results folder, writing every file atomically.
-
-    Ray 2.60 copies its experiment state (``experiment_state-*.json``, the searcher state) from
-    the driver's staging folder into the storage folder by overwriting the file in place; a job
-    killed during that copy left an empty state file, and the resumed study lost its trials. Here
-    each file is written to a temporary name beside it and renamed when complete, so a killed job
-    leaves the previous complete version (and at most a stray ``.*.tmp`` file).
-    """
-    import pyarrow.fs
-
-    return pyarrow.fs.PyFileSystem(pyarrow.fs.FSSpecHandler(AtomicLocalFileSystem(auto_mkdir=True)))
-
-
-class _AtomicFile(io.FileIO):
-    """A file written under a temporary name and renamed to ``path`` when closed."""
-
-    def __init__(self, path: str):
-        directory, name = os.path.split(path)
-        fd, self.tmp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")
-        os.close(fd)
-        os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; Tune's files were 0644
-        self.target = path
-        super().__init__(self.tmp, "wb")
-
-    def close(self):
-        if self.closed:
-            return
-        super().close()
-        os.replace(self.tmp, self.target)
-
-
-class AtomicLocalFileSystem(LocalFileSystem):
-    """fsspec's local file system, but files opened for writing appear only when complete."""
-
-    def _open(self, path, mode="rb", block_size=None, **kwargs):
-        if "w" not in mode:
-            return super()._open(path, mode, block_size, **kwargs)
-        path = self._strip_protocol(path)
-        if self.auto_mkdir:
-            self.makedirs(self._parent(path), exist_ok=True)
-        return _AtomicFile(path)
-
-
 def tune_state_readable(tune_dir: Path) -> bool:
     """Whether the newest experiment state Tune would resume from is complete JSON."""
     import json
@@ -554,34 +358,6 @@ def init_ray(study: Study) -> None:
     ray.init(num_cpus=cpus, num_gpus=study.hpo["gpus_per_job"], **kwargs)
 
 
-def stage_driver_files_apart() -> None:
-    """Give each study its own staging folder for Tune's driver files on a shared Ray.
-
-    Tune stages them in ``<Ray session>/artifacts/<start time, to the second>/<experiment
-    name>`` and every study here is named ``tune``: two studies started in the same second on
-    one Ray head (a pipeline's shared head, a cluster) shared that folder and wrote trials into
-    each other's experiment folders (ray 2.60). Ray offers no setting for it; its ``Experiment``
-    builds its storage from a class attribute, so the start time gets this process's id. A
-    resumed study reuses the folder name saved with its trials, as Tune intends.
-    """
-    from ray.train._internal.storage import StorageContext
-    from ray.tune.experiment import Experiment
-
-    class StudyStorage(StorageContext):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self._timestamp = f"{self._timestamp}_pid{os.getpid()}"
-
-    current = getattr(Experiment, "_storage_context_cls", None)
-    if current is StorageContext:
-        Experiment._storage_context_cls = StudyStorage
-    elif current is None or current.__name__ != "StudyStorage":
-        log.warning(
-            "this Ray Tune builds its storage differently: two studies started in the "
-            "same second on one Ray head may share their staging folder"
-        )
-
-
 def prepare_payload(study: Study, data_key: str) -> dict:
     """Everything a trial needs: the sentences, read once here; the workers encode them."""
     from nerhpo.corpus import read_corpus
@@ -621,6 +397,9 @@ def run_study(study: Study) -> dict:
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
+    # checks, before any training, that the Ray internals its workarounds patch are there
+    from nerhpo.ray_compat import atomic_storage, stage_driver_files_apart
+
     hpo = study.hpo
     space = hpo["search_space"]
     out = study.out_dir.resolve()
@@ -634,7 +413,7 @@ def run_study(study: Study) -> dict:
     resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
     fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
     stamp = out / "study.fingerprint"
-    if tune_dir.exists() and (not stamp.exists() or stamp.read_text() != fingerprint):
+    if tune_dir.exists() and not saved_state_matches(stamp, study, fingerprint):
         print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
         shutil.rmtree(tune_dir)
     atomic_write_text(stamp, fingerprint)
@@ -751,15 +530,34 @@ def epoch_seconds(grid_result) -> tuple[float, float]:
 
 
 def study_fingerprint(study: Study) -> str:
-    """What a saved Tune state is valid for: settings, data and encoder bytes.
+    """What a saved Tune state is valid for: the study's identity and its data.
 
-    A study is resumed only when nothing it depends on changed; otherwise it starts afresh.
+    The identity is what can change the study's result (nerhpo.study_identity, the keys whose
+    change makes Snakemake and DVC re-run it): seed, default hyperparameters, encoder
+    bytes, max_length, search space, budget and its own algorithm's block; then its labels and
+    its training and dev data. Not the lists of families, variants and algorithms, nor CPUs or
+    GPUs per trial: a study whose identity did not change resumes from its saved state.
     """
+    from nerhpo.study_identity import STUDY_HPO_KEYS
+
+    settings = {k: study.hpo.get(k) for k in STUDY_HPO_KEYS}
+    settings[study.algorithm] = study.hpo.get(study.algorithm)
+    return _fingerprint(study, settings, str(study.model_dir))
+
+
+def legacy_fingerprint(study: Study) -> str:
+    """The fingerprint of nerhpo 0.1.0, which counted every hpo key but the algorithm blocks,
+    ray_address and the comparison's keys: a state saved under it is still this study's."""
+    excluded = ALGORITHMS + ("ray_address", "repeats", "retrain_seeds", "compare")
+    settings = {k: v for k, v in study.hpo.items() if k not in excluded}
+    settings["algorithm_settings"] = study.hpo.get(study.algorithm)
+    return _fingerprint(study, settings)
+
+
+def _fingerprint(study: Study, settings: dict, *extra) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    settings = {k: v for k, v in study.hpo.items() if k not in ALGORITHMS + ("ray_address",)}
-    settings["algorithm_settings"] = study.hpo.get(study.algorithm)
     for item in (
         study.algorithm,
         settings,
@@ -767,6 +565,7 @@ def study_fingerprint(study: Study) -> str:
         study.seed,
         study.max_length,
         study.labels,
+        *extra,
     ):
         digest.update(repr(item).encode())
     files = [study.data_dir / "train.tsv", study.data_dir / "dev.tsv"]
@@ -775,6 +574,15 @@ def study_fingerprint(study: Study) -> str:
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest() + "\n"
+
+
+def saved_state_matches(stamp: Path, study: Study, fingerprint: str) -> bool:
+    """Whether the Tune state beside ``stamp`` was saved by this study (also under the legacy
+    fingerprint, whose stamp is then rewritten)."""
+    if not stamp.exists():
+        return False
+    saved = stamp.read_text()
+    return saved == fingerprint or saved == legacy_fingerprint(study)
 
 
 def prune_checkpoints(tune_dir: Path) -> int:
@@ -797,6 +605,8 @@ def prune_checkpoints(tune_dir: Path) -> int:
 
 def trials_table(grid_result, max_epochs: int) -> pd.DataFrame:
     """One row per trial: config, status, epochs run, best dev F1, wall seconds, error."""
+    from nerhpo.ray_compat import trial_ids
+
     rows = []
     ids = trial_ids(grid_result)
     for result in grid_result:
@@ -839,23 +649,6 @@ def best_reported(result, history) -> float | None:
     return float(max(scores)) if scores else None
 
 
-def trial_ids(grid_result) -> dict[str, str]:
-    """Trial directory -> trial id. (A reused actor may report another trial's id in metrics.)"""
-    trials = getattr(getattr(grid_result, "_experiment_analysis", None), "trials", None) or []
-    return {trial.path: trial.trial_id for trial in trials}
-
-
-def trial_number(path: str | None) -> int:
-    """The order in which Tune created a trial, from its directory name
-    (`trainable_<id>_<number>_<config>_<date>`; the basic generator's ids hold a counter too:
-    `trainable_<run>_<counter>_<number>_...`). Unlike the trial id, which a search algorithm
-    draws at random, the number is the same in every run of a seeded study."""
-    import re
-
-    match = re.match(r"[^_]+_(?:[0-9a-f]+_)?(?:\d{5}_)?(\d+)_", Path(path or "").name)
-    return int(match.group(1)) if match else -1
-
-
 def _one_line(error: BaseException) -> str:
     died = _process_died(error)
     if died:
@@ -895,6 +688,7 @@ def _process_died(error: BaseException) -> str | None:
 def export_best(study: Study, grid_result, out: Path) -> dict:
     """Copy the best checkpoint (weights, tokenizer, label map) to model/ and write best.json."""
     from nerhpo.model import load_tokenizer
+    from nerhpo.ray_compat import trial_ids
 
     candidates = []
     ids = trial_ids(grid_result)

@@ -106,7 +106,7 @@ def pretrain(
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
 
     from nerhpo.atomic import atomic_directory
-    from nerhpo.trial_trainer import use_bf16
+    from nerhpo.precision import use_bf16
 
     quiet_transformers()
     started = time.perf_counter()

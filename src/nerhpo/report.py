@@ -8,7 +8,6 @@ input file's mtime, never "now").
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import math
 import os
@@ -21,7 +20,8 @@ import pandas as pd
 from tabulate import tabulate
 
 from nerhpo import layout
-from nerhpo.atomic import atomic_write_bytes, atomic_write_text
+from nerhpo.atomic import atomic_write_text
+from nerhpo.figures import pyplot, save_png
 from nerhpo.hparams import HPARAMS
 from nerhpo.layout import under
 from nerhpo.result_files import read_csv, read_json
@@ -39,7 +39,6 @@ SECTION_NAMES = (
     "figures",
 )
 MISSING = "–"
-FIGSIZE_DPI = 100
 
 
 class ReportError(RuntimeError):
@@ -400,21 +399,6 @@ def header_line(data: ReportData, corpus: str, model: str, params_digest: str) -
 
 
 # -- figures ----------------------------------------------------------------------------------
-def _save(fig, path: Path) -> Path:
-    """PNG without a version string, written atomically (same data -> same bytes)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGSIZE_DPI, metadata={"Software": None})
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _score(study: Study, split: str, variant: str) -> float:
@@ -424,7 +408,7 @@ def _score(study: Study, split: str, variant: str) -> float:
 
 def heatmap(data: ReportData, family: str, out: Path, split: str = "test") -> Path:
     """Trained model x evaluation variant F1: where casing robustness breaks down."""
-    plt = _pyplot()
+    plt = pyplot()
     studies = [s for s in data.studies if s.family == family]
     labels = [f"{s.variant}/{s.algorithm}" for s in studies]
     values = [[_score(s, split, v) for v in data.eval_variants] for s in studies]
@@ -443,14 +427,14 @@ def heatmap(data: ReportData, family: str, out: Path, split: str = "test") -> Pa
     fig.colorbar(image, ax=ax, label="F1")
     fig.tight_layout()
     try:
-        return _save(fig, out / f"heatmap_{family}.png")
+        return save_png(fig, out / f"heatmap_{family}.png")
     finally:
         plt.close(fig)
 
 
 def anytime_plot(data: ReportData, out: Path) -> Path:
     """Best-so-far dev F1 vs epochs spent, per study: which algorithm gets there cheaper."""
-    plt = _pyplot()
+    plt = pyplot()
     nrows, ncols = max(1, len(data.families)), max(1, len(data.variants))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(4 * ncols, 3 * nrows), sharey=True, squeeze=False
@@ -470,14 +454,14 @@ def anytime_plot(data: ReportData, out: Path) -> Path:
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     try:
-        return _save(fig, out / "anytime.png")
+        return save_png(fig, out / "anytime.png")
     finally:
         plt.close(fig)
 
 
 def hparams_plot(data: ReportData, out: Path) -> Path:
     """Every trial's hyperparameter vs its best dev F1; failed trials marked at F1 = 0."""
-    plt = _pyplot()
+    plt = pyplot()
     frames = [s.trials.assign(algorithm=s.algorithm) for s in data.studies if len(s.trials)]
     trials = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     fig, axes = plt.subplots(2, 3, figsize=(12, 7), sharey=True)
@@ -503,7 +487,7 @@ def hparams_plot(data: ReportData, out: Path) -> Path:
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     try:
-        return _save(fig, out / "hparams.png")
+        return save_png(fig, out / "hparams.png")
     finally:
         plt.close(fig)
 

@@ -1,4 +1,5 @@
 import os
+import sys
 
 from nerhpo import layout
 from nerhpo import stage_table
@@ -38,9 +39,9 @@ def settings(stage):
 
 def command(stage, gpu=False):
     """The stage's command line, with its log; a GPU job first takes GPU slots of its own."""
-    line = stage_table.snakemake_shell(stage, config) + " > {log} 2>&1"
+    line = f"{stage_table.snakemake_shell(stage, config)} > {{log}} 2>&1"
     if gpu:
-        line = "python workflow/scripts/gpu_slot.py --gpus {resources.gpu} -- " + line
+        return f"python workflow/scripts/gpu_slot.py --gpus {{resources.gpu}} -- {line}"
     return line
 
 
@@ -92,3 +93,16 @@ def ray_head_wanted():
         and not HPO["ray_address"]
         and os.environ.get("NERHPO_RAY_HEAD", "1") == "1"
     )
+
+
+def benchmark_data(wildcards):
+    """The GermEval files the benchmark reads; one line and exit 1 when benchmark.data is unset
+    (only when a benchmark is asked for: the default target runs none)."""
+    folder = config["benchmark"]["data"]
+    if not folder:
+        sys.exit(
+            "error: benchmark.data: set it to a folder with NER-de-test.tsv and NER-de-dev.tsv"
+        )
+    return [
+        os.path.join(folder, name) for name in ("NER-de-test.tsv", "NER-de-dev.tsv")
+    ]

@@ -16,6 +16,10 @@ from nerhpo.encoding import BATCH_ORDERS
 
 
 def main(args):
+    if not args.data:  # e.g. an unset benchmark.data
+        raise cli.UserError(
+            "--data is empty: give a folder with NER-de-test.tsv and NER-de-dev.tsv"
+        )
     from nerhpo.benchmark import run_benchmark
 
     runs = tuple(r.strip() for r in args.runs.split(",") if r.strip())

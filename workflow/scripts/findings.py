@@ -43,7 +43,7 @@ def main(args):
     seed_std = comparison["verdict"].get("seed_std")
     sprint_text = None
     if sprint_data is not None:
-        atomic_write_json(out / "sprint.json", compare._clean(sprint_data))
+        atomic_write_json(out / "sprint.json", compare.json_ready(sprint_data))
         sprint_text = sprint.markdown(
             params, sprint_data, seed_std if seed_std is not None else float("nan")
         )
