@@ -7,8 +7,8 @@ min_version("9.0")
 configfile: "params.yaml"
 
 
-# the schema and the checks across keys (nerhpo.config): one line per problem, no traceback
-from nerhpo.config import check_params
+# the schema and the checks across keys (nerhpo.core.config): one line per problem, no traceback
+from nerhpo.core.config import check_params
 
 check_params(
     config, workflow.configfiles[-1] if workflow.configfiles else "params.yaml"

@@ -36,11 +36,13 @@ setup() {
 }
 
 checks() {
-    echo "[checks] ruff, snakefmt, snakemake --lint" >&2
+    echo "[checks] ruff, snakefmt, snakemake --lint, lint-imports, dvc.yaml current" >&2
     ruff check src tests workflow
     ruff format --check src tests workflow/scripts
     snakefmt --check Snakefile workflow/rules
     snakemake --lint >/dev/null || { snakemake --lint; exit 1; }
+    lint-imports --no-cache >/dev/null || { lint-imports --no-cache; exit 1; }
+    python workflow/scripts/write_dvc_yaml.py --check
 }
 
 cmd=${1:-}

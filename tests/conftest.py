@@ -17,6 +17,6 @@ def germeval_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def germeval_dev(germeval_dir):
-    from nerhpo.corpus import read_corpus
+    from nerhpo.data.corpus import read_corpus
 
     return read_corpus(germeval_dir / "NER-de-dev.tsv")

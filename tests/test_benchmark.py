@@ -9,7 +9,7 @@ import pytest
 import yaml
 from project_copy import ROOT, make_copy, run
 
-from nerhpo.benchmark import BenchmarkOptions, run_benchmark
+from nerhpo.measure.benchmark import BenchmarkOptions, run_benchmark
 
 FIELDS = {
     "run",
@@ -114,8 +114,8 @@ def test_init_fine_tunes_a_saved_encoder(germeval_dir, tmp_path):
     import torch
     from transformers import BertModel
 
-    from nerhpo.corpus import read_corpus
-    from nerhpo.model import scratch_config, train_wordpiece
+    from nerhpo.data.corpus import read_corpus
+    from nerhpo.training.model import scratch_config, train_wordpiece
 
     sentences = read_corpus(germeval_dir / "NER-de-dev.tsv")[:40]
     tokenizer = train_wordpiece([" ".join(s.tokens) for s in sentences], 300)

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nerhpo import compare, sprint
-from nerhpo.corpus import Sentence, read_corpus, write_corpus
+from nerhpo.analysis import compare, sprint
+from nerhpo.data.corpus import Sentence, read_corpus, write_corpus
+from nerhpo.search import repeats
 
 SPACE = {
     "learning_rate": {"type": "loguniform", "low": 0.0005, "high": 0.004},
@@ -40,20 +41,20 @@ def params(**hpo):
 
 def test_repeat_folders_and_seeds():
     p = params()
-    assert compare.study_dir(p, "simple", "cased", "asha", 0).as_posix() == (
+    assert repeats.study_dir(p, "simple", "cased", "asha", 0).as_posix() == (
         "results/hpo/simple/cased/asha"
     )  # repeat 0 of a main study is that study
-    assert compare.study_dir(p, "simple", "cased", "asha", 2).as_posix() == (
+    assert repeats.study_dir(p, "simple", "cased", "asha", 2).as_posix() == (
         "results/repeats/simple/cased/asha/r2"
     )
-    assert compare.study_dir(p, "simple", "cased", "random", 0).as_posix() == (
+    assert repeats.study_dir(p, "simple", "cased", "random", 0).as_posix() == (
         "results/repeats/simple/cased/random/r0"
     )  # random is no main algorithm here
-    assert compare.extra_repeats(p, "simple", "cased", "asha") == [1, 2]
-    assert compare.extra_repeats(p, "simple", "cased", "random") == [0, 1, 2]
-    assert [compare.repeat_seed(42, k) for k in range(3)] == [42, 43, 44]
-    assert compare.retrain_seed(42, 1) == 1043
-    assert compare.compared(p) == [("simple", "cased", "asha"), ("simple", "cased", "random")]
+    assert repeats.extra_repeats(p, "simple", "cased", "asha") == [1, 2]
+    assert repeats.extra_repeats(p, "simple", "cased", "random") == [0, 1, 2]
+    assert [repeats.repeat_seed(42, k) for k in range(3)] == [42, 43, 44]
+    assert repeats.retrain_seed(42, 1) == 1043
+    assert repeats.compared(p) == [("simple", "cased", "asha"), ("simple", "cased", "random")]
 
 
 def test_mean_std_and_pooled_noise():

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nerhpo.config import (
+from nerhpo.core.config import (
     ParamsError,
     _real_valued,
     _resolved,
@@ -292,18 +292,19 @@ def test_check_params_exits_with_the_message(params):
 
 def test_schema_names_what_the_code_defines():
     """The schema's lists of variants, algorithms and searchable parameters are the code's."""
-    from nerhpo import hpo
-    from nerhpo.casing_variants import VARIANTS
-    from nerhpo.hparams import HPARAMS
+    from nerhpo.core.hparams import HPARAMS
+    from nerhpo.data.casing import VARIANTS
+    from nerhpo.search.space import CONTINUOUS
+    from nerhpo.search.study import ALGORITHMS
 
     schema = load_schema()
     assert tuple(schema["$defs"]["variant"]["enum"]) == VARIANTS
-    assert tuple(schema["$defs"]["algorithm"]["enum"]) == hpo.ALGORITHMS
+    assert tuple(schema["$defs"]["algorithm"]["enum"]) == ALGORITHMS
     blocks = schema["properties"]["hpo"]["required"]
-    assert set(hpo.ALGORITHMS) <= set(blocks)  # every algorithm has its settings block
+    assert set(ALGORITHMS) <= set(blocks)  # every algorithm has its settings block
     space = schema["properties"]["hpo"]["properties"]["search_space"]
     assert tuple(space["propertyNames"]["enum"]) == HPARAMS
-    assert tuple(_real_valued()) == hpo.CONTINUOUS  # what pbt perturbs
+    assert tuple(_real_valued()) == CONTINUOUS  # what pbt perturbs
 
 
 def test_snakemake_stops_on_bad_params_with_one_line_per_key(tmp_path):

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from nerhpo.corpus import (
+from nerhpo.data.corpus import (
     CorpusError,
     Sentence,
     entity_types,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from nerhpo import demo_corpus
-from nerhpo.corpus import Sentence, entity_types, format_corpus, read_corpus, repair_iob2
-from nerhpo.demo_corpus import ENTITY_TYPES, NOUNS, generate_corpus
+from nerhpo.data import demo
+from nerhpo.data.corpus import Sentence, entity_types, format_corpus, read_corpus, repair_iob2
+from nerhpo.data.demo import ENTITY_TYPES, NOUNS, generate_corpus
 
 
 def spans(sentence: Sentence) -> list[tuple[str, str]]:
@@ -137,7 +137,7 @@ def test_round_trip_through_germeval_format(corpus, tmp_path: Path):
 
 
 def test_pure_python_imports_only():
-    tree = ast.parse(Path(demo_corpus.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(demo.__file__).read_text(encoding="utf-8"))
     modules = {
         alias.name.split(".")[0]
         for node in ast.walk(tree)

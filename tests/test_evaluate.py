@@ -8,8 +8,8 @@ import pytest
 import yaml
 from project_copy import ROOT, tiny_params
 
-from nerhpo import evaluate
-from nerhpo.corpus import Sentence, write_corpus
+from nerhpo.data.corpus import Sentence, write_corpus
+from nerhpo.training import evaluate
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 SENTENCES = [
@@ -32,7 +32,7 @@ def model_dir(tmp_path_factory):
     import torch
     from transformers import BertForTokenClassification
 
-    from nerhpo.model import scratch_config, train_wordpiece
+    from nerhpo.training.model import scratch_config, train_wordpiece
 
     torch.manual_seed(0)
     texts = [" ".join(s.tokens) for s in SENTENCES] + [" ".join(WORDS).lower()]

@@ -235,21 +235,21 @@ def test_corpus_stage_writes_all_splits_or_none(tmp_path, monkeypatch):
     a failed stage's outputs the way Snakemake does)."""
     import errno
 
-    from nerhpo import data_stages
-    from nerhpo.atomic import WriteError
+    from nerhpo.core.atomic import WriteError
+    from nerhpo.data import build
 
-    real_write = data_stages.write_corpus
+    real_write = build.write_corpus
 
     def fill_up_after_train(path, sentences, *args):
         if Path(path).name != "train.tsv":
             raise WriteError(errno.ENOSPC, "No space left on device", str(path))
         real_write(path, sentences, *args)
 
-    monkeypatch.setattr(data_stages, "write_corpus", fill_up_after_train)
+    monkeypatch.setattr(build, "write_corpus", fill_up_after_train)
     corpus = {
         "source": "demo",
         "demo": {"train_sentences": 30, "dev_sentences": 20, "test_sentences": 20},
     }
     with pytest.raises(WriteError, match="No space left"):
-        data_stages.build_corpus(corpus, 42, tmp_path / "corpus")
+        build.build_corpus(corpus, 42, tmp_path / "corpus")
     assert list((tmp_path / "corpus").iterdir()) == []

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from nerhpo import findings
+from nerhpo.analysis import findings
 
 ROOT = Path(__file__).resolve().parents[1]
 SPACE = {
@@ -241,7 +241,7 @@ def write_fixture(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_script_writes_outputs(tmp_path):
-    from nerhpo import cli
+    from nerhpo.core import cli
 
     params_path, results = write_fixture(tmp_path)
     out = tmp_path / "findings"

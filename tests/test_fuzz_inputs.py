@@ -12,7 +12,7 @@ must do (read unchanged, read, or rejected at a known line); of the other 80, ha
 mutations (checked for the invariants only) and half mix harmless ones (BOM, CRLF, blank lines
 of whitespace, extra blank lines, a dropped or huge comment, a dangling I- tag, non-ASCII
 tokens), which must still be read. The last 30 params files break the checks across keys
-(nerhpo.config): settings the schema accepts one by one that are wrong together (a family or
+(nerhpo.core.config): settings the schema accepts one by one that are wrong together (a family or
 variant named that is not defined, a range whose low is not below its high, a sprint that is
 not a main study, ...).
 
@@ -23,7 +23,7 @@ each message naming the broken key(s) (or, for unparsable YAML and bad UTF-8, fi
 ``workflow/scripts/make_corpus.py``: same verdict, one ``error:`` line, no traceback, and no
 output folder after a rejection.
 
-Bugs this found, fixed in nerhpo.corpus and nerhpo.config:
+Bugs this found, fixed in nerhpo.data.corpus and nerhpo.core.config:
 
 * corpus: a position of Unicode digits (``²``) or of more than 4300 digits raised a bare
   ValueError from ``int()`` (a traceback in the scripts); a huge bad field (200k-char tag)
@@ -52,9 +52,9 @@ import pytest
 import yaml
 from project_copy import ROOT, tiny_params
 
-from nerhpo.config import ParamsError, load_params, load_schema
-from nerhpo.corpus import TAG_RE, CorpusError, format_corpus, read_corpus, write_corpus
-from nerhpo.demo_corpus import generate_corpus
+from nerhpo.core.config import ParamsError, load_params, load_schema
+from nerhpo.data.corpus import TAG_RE, CorpusError, format_corpus, read_corpus, write_corpus
+from nerhpo.data.demo import generate_corpus
 
 SCRIPT = ROOT / "workflow" / "scripts" / "make_corpus.py"
 N_CORPUS, N_SINGLE, N_CORPUS_SCRIPT = 200, 120, 20

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from nerhpo import gpu_slots
-from nerhpo.gpu_slots import SlotTimeout, acquire, claim_for_process, visible_gpus
+from nerhpo.search import gpu_slots
+from nerhpo.search.gpu_slots import SlotTimeout, acquire, claim_for_process, visible_gpus
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = ["0", "1", "2", "3"]
@@ -21,7 +21,7 @@ FAKE = ["0", "1", "2", "3"]
 WORKER = textwrap.dedent(
     """
     import json, random, sys, time
-    from nerhpo.gpu_slots import acquire
+    from nerhpo.search.gpu_slots import acquire
 
     lock_dir, out, start_at, n, gpus = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
     random.seed(out)

@@ -85,8 +85,8 @@ def tiny_hpo_params(**edits):
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """Tiny demo data (one family/variant) and a pretrained tiny encoder, made once."""
-    from nerhpo.data_stages import build_corpus, build_variant
-    from nerhpo.pretraining import run_pretrain
+    from nerhpo.data.build import build_corpus, build_variant
+    from nerhpo.training.pretraining import run_pretrain
 
     root = tmp_path_factory.mktemp("hpo")
     params = tiny_hpo_params()
@@ -97,7 +97,7 @@ def workdir(tmp_path_factory):
 
 
 def study_for(workdir, params, algorithm, name=None):
-    from nerhpo.stages import make_study
+    from nerhpo.search.study import make_study
 
     return make_study(
         params,
@@ -111,9 +111,9 @@ def study_for(workdir, params, algorithm, name=None):
 
 
 def reloaded_dev_f1(study):
-    from nerhpo.corpus import read_corpus
-    from nerhpo.model import load_finetuned
-    from nerhpo.trial_trainer import encode, f1_score, predict
+    from nerhpo.data.corpus import read_corpus
+    from nerhpo.training.model import load_finetuned
+    from nerhpo.training.trainer import encode, f1_score, predict
 
     model, tokenizer, labels = load_finetuned(study.out_dir / "model")
     dev = encode(
@@ -138,7 +138,8 @@ def test_the_hpo_driver_prepares_a_study_without_torch(workdir):
     (workdir / "driver-study.pkl").write_bytes(pickle.dumps(study))
     code = (
         "import pickle, sys\n"
-        "from nerhpo.hpo import prepare_payload, study_fingerprint\n"
+        "from nerhpo.search.identity import study_fingerprint\n"
+        "from nerhpo.search.runner import prepare_payload\n"
         "study = pickle.loads(open('driver-study.pkl', 'rb').read())\n"
         "payload = prepare_payload(study, study_fingerprint(study))\n"
         "print(len(payload['train']), len(payload['dev']))\n"
@@ -154,7 +155,7 @@ def test_the_hpo_driver_prepares_a_study_without_torch(workdir):
 
 @pytest.mark.parametrize("algorithm", ["asha", "bohb", "pbt", "random", "tpe", "gp"])
 def test_each_algorithm_runs_a_study(workdir, algorithm):
-    from nerhpo.hpo import run_study
+    from nerhpo.search.runner import run_study
 
     # one trial at a time, as on the CPU demo: PBT's population must still take turns
     study = study_for(workdir, tiny_hpo_params(hpo={"concurrency": 1}), algorithm)
@@ -197,7 +198,7 @@ def test_pbt_with_tied_scores_ends(workdir):
     """Every trial at dev F1 0.0 (a learning rate too small to learn anything), taking turns:
     asynchronous PBT cloned a trial paused an epoch behind, went back an epoch and looped
     forever (CI); synchronous PBT with a stop at max_epochs trains each trial max_epochs."""
-    from nerhpo.hpo import run_study
+    from nerhpo.search.runner import run_study
 
     params = tiny_hpo_params(
         hpo={
@@ -218,7 +219,7 @@ def test_pbt_is_reproducible(workdir):
     """Two runs of one seeded PBT study perturb alike (the Snakemake and DVC tables must agree).
     The trials take turns in one worker process: Tune killed the idle actor at a perturbation
     point with every trial paused, and the next trial imported torch and transformers anew."""
-    from nerhpo.hpo import run_study
+    from nerhpo.search.runner import run_study
 
     params = tiny_hpo_params(hpo={"num_samples": 3, "max_epochs": 3})
     tables = []
@@ -234,7 +235,7 @@ def test_pbt_is_reproducible(workdir):
 
 def test_failing_trial_is_recorded_and_study_goes_on(workdir):
     """A learning rate of 1e12 makes the loss non-finite: that trial fails, the others finish."""
-    from nerhpo.hpo import run_study
+    from nerhpo.search.runner import run_study
 
     params = tiny_hpo_params(
         hpo={
@@ -260,7 +261,8 @@ def test_failing_trial_is_recorded_and_study_goes_on(workdir):
 
 
 def test_study_with_no_finished_trial_fails_clearly(workdir):
-    from nerhpo.hpo import StudyFailed, run_study
+    from nerhpo.search.runner import run_study
+    from nerhpo.search.study import StudyFailed
 
     params = tiny_hpo_params(
         hpo={
@@ -288,7 +290,7 @@ def test_sigkill_and_resume(workdir, tmp_path):
         cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     # Tune copies progress.csv into tune/ when it saves its state (every second, set by
-    # nerhpo.hpo): kill as soon as two trials are seen finished there, with 8 still to go
+    # nerhpo.search.runner): kill as soon as two trials are seen finished there, with 8 still to go
     deadline = time.time() + 300
     while time.time() < deadline:
         done = list((out / "tune").glob("*/progress.csv"))

@@ -1,4 +1,4 @@
-"""The kit for a GPU node without internet: the bundle (nerhpo.offline_bundle) built from a local
+"""The kit for a GPU node without internet: the bundle (nerhpo.measure.offline_bundle) built from a local
 wheelhouse, so no index is needed, and workflow/scripts/gpu_check.sh installing it and checking
 the node, all at micro size on the CPU; the measurements themselves run in the slow tier."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nerhpo.offline_bundle import (
+from nerhpo.measure.offline_bundle import (
     EXCLUDE,
     MIB,
     BundleError,

@@ -145,8 +145,8 @@ def edit_params(root, edit) -> str:
 
 def saved_states_kept(root) -> list[str]:
     """The main studies whose saved Tune state the current params would resume."""
-    from nerhpo.hpo import saved_state_matches, study_fingerprint
-    from nerhpo.stages import make_study
+    from nerhpo.search.identity import saved_state_matches, study_fingerprint
+    from nerhpo.search.study import make_study
 
     params = yaml.safe_load((root / "params.yaml").read_text())
     kept = []

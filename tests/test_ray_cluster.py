@@ -1,7 +1,7 @@
 """A real two-node Ray cluster on this machine (a head and a worker node, one CPU each): an HPO
 study with ``hpo.ray_address`` set joins it, runs two trials at once, one on each node, and
 trials.csv says which node ran each trial. Only the processes this test started are stopped
-(``nerhpo.ray_head.stop``; a bare ``ray stop`` would end every Ray on the machine)."""
+(``nerhpo.search.ray_head.stop``; a bare ``ray stop`` would end every Ray on the machine)."""
 
 import json
 import os
@@ -16,7 +16,7 @@ import pytest
 import yaml
 from test_hpo import hpo_cmd, tiny_hpo_params, workdir  # noqa: F401  (workdir: the tiny data fixture)
 
-from nerhpo import ray_head
+from nerhpo.search import ray_head
 
 pytestmark = pytest.mark.slow
 

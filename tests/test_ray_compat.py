@@ -1,4 +1,4 @@
-"""The workarounds of Ray's, Optuna's, hpbandster's and fsspec's internals (nerhpo.ray_compat):
+"""The workarounds of Ray's, Optuna's, hpbandster's and fsspec's internals (nerhpo.search.ray_compat):
 one test each that fails without the workaround, and the check that a changed library is
 reported clearly (library, version found, version written for, hook) instead of the bug coming
 back silently."""
@@ -14,9 +14,9 @@ import pytest
 import yaml
 from project_copy import ROOT
 
-from nerhpo import ray_compat
-from nerhpo.atomic import current_umask
-from nerhpo.ray_compat import HOOKS, HookMissing, check
+from nerhpo.core.atomic import current_umask
+from nerhpo.search import ray_compat
+from nerhpo.search.ray_compat import HOOKS, HookMissing, check
 
 
 def broken(*args, **kwargs):
@@ -64,7 +64,7 @@ def test_importing_the_workarounds_fails_on_a_missing_hook(tmp_path):
     code = (
         "from ray.tune.experiment import Experiment\n"
         "del Experiment._storage_context_cls\n"
-        "import nerhpo.ray_compat\n"
+        "import nerhpo.search.ray_compat\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode != 0
@@ -191,10 +191,10 @@ def test_pbt_population_is_finished_only_when_every_trial_is():
 # -- ResumableBOHB and ResumableOptunaSearch ------------------------------------------------------
 @pytest.fixture(scope="module")
 def space():
-    from nerhpo import hpo
+    from nerhpo.search.space import tune_space
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    return params["hpo"], hpo.tune_space(params["hpo"]["search_space"])
+    return params["hpo"], tune_space(params["hpo"]["search_space"])
 
 
 def test_bohb_takes_a_resumed_trial_it_never_suggested(space):
@@ -204,19 +204,20 @@ def test_bohb_takes_a_resumed_trial_it_never_suggested(space):
     back from the result and goes on, feeding the result to BOHB's model."""
     from ray.tune.search.bohb import TuneBOHB
 
-    from nerhpo import hpo
+    from nerhpo.search.algorithms import search_parts
+    from nerhpo.search.study import METRIC
 
     settings, space = space
     searchers = []
-    for searcher in (hpo.search_parts("bohb", settings, space, 7)[0], TuneBOHB(seed=7)):
-        searcher.set_search_properties(hpo.METRIC, "max", space)
+    for searcher in (search_parts("bohb", settings, space, 7)[0], TuneBOHB(seed=7)):
+        searcher.set_search_properties(METRIC, "max", space)
         searchers.append(searcher)
     ours, stock = searchers
     assert isinstance(ours, ray_compat.resumable_bohb_class())
     results = []
     for searcher in searchers:  # a trial it suggested: both fine
         config = searcher.suggest("known")
-        results.append({hpo.METRIC: 0.5, "config": config, "hyperband_info": {"budget": 1}})
+        results.append({METRIC: 0.5, "config": config, "hyperband_info": {"budget": 1}})
         searcher.on_trial_result("known", results[-1])
     result = results[0]  # ours: the restored trial has the configuration of ours' "known"
     with pytest.raises(KeyError):
@@ -224,7 +225,7 @@ def test_bohb_takes_a_resumed_trial_it_never_suggested(space):
     with pytest.raises(KeyError):
         stock.on_trial_complete("restored")
 
-    ours.on_trial_result("restored", {**result, hpo.METRIC: 0.7})
+    ours.on_trial_result("restored", {**result, METRIC: 0.7})
     assert ours.trial_to_params["restored"] == ours.trial_to_params["known"]
     assert len(ours.bohber.configs[1]) == 2  # both results reached BOHB's model
     ours.on_trial_complete("restored", result)
@@ -238,16 +239,17 @@ def test_optuna_takes_a_resumed_trial_it_never_suggested(space):
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
-    from nerhpo import hpo
+    from nerhpo.search.algorithms import search_parts
+    from nerhpo.search.study import METRIC
 
     settings, space = space
-    ours = hpo.search_parts("tpe", settings, space, 7)[0]
+    ours = search_parts("tpe", settings, space, 7)[0]
     assert isinstance(ours, ray_compat.resumable_optuna_class())
     stock = OptunaSearch(sampler=optuna.samplers.TPESampler(seed=7))
     for searcher in (ours, stock):
-        searcher.set_search_properties(hpo.METRIC, "max", space)
+        searcher.set_search_properties(METRIC, "max", space)
     config = ours.suggest("known")
-    result = {hpo.METRIC: 0.6, "training_iteration": 1, "config": config}
+    result = {METRIC: 0.6, "training_iteration": 1, "config": config}
     with pytest.raises(KeyError):
         stock.on_trial_result("restored", result)
     with pytest.raises(KeyError):
@@ -256,21 +258,21 @@ def test_optuna_takes_a_resumed_trial_it_never_suggested(space):
     ours.on_trial_result("restored", result)
     ours.on_trial_complete("restored", result)
     ours.on_trial_complete("never-reported", error=True)
-    ours.on_trial_complete("known", {**result, hpo.METRIC: 0.5})
+    ours.on_trial_complete("known", {**result, METRIC: 0.5})
     trials = {t.number: t for t in ours._ot_study.trials}
     assert [t.state.name for t in trials.values()] == ["COMPLETE", "COMPLETE"]
     assert trials[1].params == pytest.approx(config) and trials[1].value == 0.6
 
 
 def test_each_algorithm_gets_the_patched_parts(space):
-    from nerhpo import hpo
+    from nerhpo.search.algorithms import search_parts
 
     settings, space = space
-    search, scheduler = hpo.search_parts("pbt", settings, space, 7)
+    search, scheduler = search_parts("pbt", settings, space, 7)
     assert isinstance(search, ray_compat.Population)
     assert isinstance(scheduler, ray_compat.SeededPBT) and scheduler._nerhpo_seed == 7
     assert isinstance(
-        hpo.search_parts("gp", settings, space, 7)[0], ray_compat.resumable_optuna_class()
+        search_parts("gp", settings, space, 7)[0], ray_compat.resumable_optuna_class()
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nerhpo import report
+from nerhpo.analysis import report
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ["original", "simple"]
@@ -306,7 +306,7 @@ def load_script():
 
 
 def test_script_one_line_error_and_header(results, tmp_path):
-    from nerhpo import cli
+    from nerhpo.core import cli
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
     params["hpo"].update(families=FAMILIES, train_variants=VARIANTS, algorithms=ALGORITHMS)
@@ -375,7 +375,7 @@ def test_committed_readme_links_resolve():
 def test_figures_outside_the_readme_folder_warn(tmp_path, caplog):
     inside = tmp_path / "project" / "results" / "report" / "a.png"
     outside = tmp_path / "run" / "results" / "report" / "b.png"
-    with caplog.at_level("WARNING", logger="nerhpo.report"):
+    with caplog.at_level("WARNING", logger="nerhpo.analysis.report"):
         text = report.figures_section([inside, outside], tmp_path / "project")
     assert text == "![a](results/report/a.png)\n\n![b](../run/results/report/b.png)"
     assert len(caplog.records) == 1 and "../run/results/report/b.png" in caplog.text

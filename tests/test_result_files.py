@@ -1,13 +1,13 @@
-"""One reader for the pipeline's result files (nerhpo.result_files): a missing or unreadable file
+"""One reader for the pipeline's result files (nerhpo.core.result_files): a missing or unreadable file
 ends each combining stage with one line naming it, in that stage's own error class."""
 
 import pytest
 
-from nerhpo.compare import CompareError
-from nerhpo.findings import FindingsError, load_best
-from nerhpo.report import ReportError
-from nerhpo.result_files import ResultFileError, read_csv, read_json
-from nerhpo.sprint import round_row
+from nerhpo.analysis.compare import CompareError
+from nerhpo.analysis.findings import FindingsError, load_best
+from nerhpo.analysis.report import ReportError
+from nerhpo.analysis.sprint import round_row
+from nerhpo.core.result_files import ResultFileError, read_csv, read_json
 
 
 def test_readers_return_the_content(tmp_path):

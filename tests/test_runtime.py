@@ -1,4 +1,4 @@
-"""Where a run's time went (nerhpo.runtime, workflow/scripts/runtime.py), on a made-up run whose
+"""Where a run's time went (nerhpo.analysis.runtime, workflow/scripts/runtime.py), on a made-up run whose
 figures are known; the real Snakemake run is checked in test_pipeline_e2e."""
 
 import json
@@ -51,7 +51,7 @@ def run_dir(tmp_path):
 
 
 def test_runtime_sums_jobs_and_the_work_inside_them(run_dir):
-    from nerhpo.runtime import runtime
+    from nerhpo.analysis.runtime import runtime
 
     rt = runtime(run_dir)
     stages = rt.stages.set_index("stage")
@@ -72,7 +72,7 @@ def test_runtime_sums_jobs_and_the_work_inside_them(run_dir):
 
 def test_unrecorded_work_is_shown_as_unknown_not_as_zero(run_dir):
     """A pretraining from before train_seconds was recorded: left out of the share."""
-    from nerhpo.runtime import markdown, runtime
+    from nerhpo.analysis.runtime import markdown, runtime
 
     write(run_dir / "results/pretrained/pretrain.json", json.dumps({"seed": 42}))
     rt = runtime(run_dir)

@@ -1,4 +1,4 @@
-"""The stage table (nerhpo.stage_table): dvc.yaml is generated from it and current; a study's
+"""The stage table (nerhpo.pipeline.stages): dvc.yaml is generated from it and current; a study's
 settings are its identity and nothing else; code dependencies follow the imports; the saved
 state of a study is kept when only lists, resources or the comparison change."""
 
@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nerhpo import layout, stage_table
-from nerhpo.hpo import Study, saved_state_matches, study_fingerprint
+from nerhpo.core import layout
+from nerhpo.pipeline import stages
+from nerhpo.search.identity import saved_state_matches, study_fingerprint
+from nerhpo.search.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -31,7 +33,7 @@ def edited(**changes) -> dict:
 
 
 def test_committed_dvc_yaml_is_generated_from_the_table():
-    assert (ROOT / "dvc.yaml").read_text() == stage_table.dvc_yaml()
+    assert (ROOT / "dvc.yaml").read_text() == stages.dvc_yaml()
     check = [sys.executable, str(ROOT / "workflow/scripts/write_dvc_yaml.py"), "--check"]
     assert subprocess.run(check, capture_output=True, text=True).returncode == 0
 
@@ -45,7 +47,7 @@ def test_write_dvc_yaml_check_fails_on_a_stale_file(tmp_path):
     )
     assert proc.returncode == 1 and "out of date" in proc.stderr
     subprocess.run([sys.executable, script, "--out", str(stale)], check=True)
-    assert stale.read_text() == stage_table.dvc_yaml()
+    assert stale.read_text() == stages.dvc_yaml()
 
 
 @pytest.mark.parametrize(
@@ -78,8 +80,8 @@ def test_write_dvc_yaml_check_fails_on_a_stale_file(tmp_path):
     ],
 )
 def test_a_study_does_not_depend_on_lists_resources_or_other_algorithms(change):
-    before = stage_table.settings("hpo", PARAMS, STUDY)
-    assert stage_table.settings("hpo", edited(**change), STUDY) == before
+    before = stages.settings("hpo", PARAMS, STUDY)
+    assert stages.settings("hpo", edited(**change), STUDY) == before
 
 
 @pytest.mark.parametrize(
@@ -97,17 +99,17 @@ def test_a_study_does_not_depend_on_lists_resources_or_other_algorithms(change):
     ],
 )
 def test_a_study_depends_on_what_can_change_its_result(change):
-    before = stage_table.settings("hpo", PARAMS, STUDY)
-    assert stage_table.settings("hpo", edited(**change), STUDY) != before
+    before = stages.settings("hpo", PARAMS, STUDY)
+    assert stages.settings("hpo", edited(**change), STUDY) != before
 
 
 def test_dvc_and_snakemake_read_the_same_keys():
-    dvc = yaml.safe_load(stage_table.dvc_yaml())["stages"]
+    dvc = yaml.safe_load(stages.dvc_yaml())["stages"]
     for name in ("hpo", "repeats", "evaluate"):
         filled = [k.replace("${item.algorithm}", "asha") for k in dvc[name]["params"]]
-        assert filled == list(stage_table.settings(name, PARAMS, STUDY)), name
+        assert filled == list(stages.settings(name, PARAMS, STUDY)), name
     # one study's keys, filled: exactly the study's identity
-    assert set(stage_table.settings("hpo", PARAMS, STUDY)) == {
+    assert set(stages.settings("hpo", PARAMS, STUDY)) == {
         "seed",
         "train",
         "model.name_or_path",
@@ -121,23 +123,31 @@ def test_dvc_and_snakemake_read_the_same_keys():
 
 
 def test_commands_are_the_same_for_both_tools():
-    dvc = yaml.safe_load(stage_table.dvc_yaml())["stages"]["hpo"]["cmd"]
-    smk = stage_table.snakemake_shell("hpo", PARAMS)
+    dvc = yaml.safe_load(stages.dvc_yaml())["stages"]["hpo"]["cmd"]
+    smk = stages.snakemake_shell("hpo", PARAMS)
     as_dvc = smk.replace("{wildcards.", "${item.").replace("{params.file}", "params.yaml")
     assert as_dvc == dvc
-    args = stage_table.arguments("hpo", PARAMS, **STUDY)
+    args = stages.arguments("hpo", PARAMS, **STUDY)
     assert args[args.index("--out") + 1] == "results/hpo/original/cased/asha"
     assert args[args.index("--data") + 1] == "data/variants/original/cased"
 
 
 def test_code_dependencies_follow_the_imports():
-    pretrain = stage_table.code_deps("pretrain.py")
-    assert "src/nerhpo/pretraining.py" in pretrain and "src/nerhpo/model.py" in pretrain
-    assert "src/nerhpo/hpo.py" not in pretrain  # pretraining does not import the HPO layer
-    hpo = stage_table.code_deps("hpo.py")
-    for module in ("hpo.py", "stages.py", "trial_trainer.py", "encoding.py", "model.py"):
+    pretrain = stages.code_deps("pretrain.py")
+    assert (
+        "src/nerhpo/training/pretraining.py" in pretrain
+        and "src/nerhpo/training/model.py" in pretrain
+    )
+    assert not any("/search/" in d for d in pretrain)  # pretraining imports no HPO module
+    hpo = stages.code_deps("hpo.py")
+    for module in (
+        "search/runner.py",
+        "search/study.py",
+        "training/trainer.py",
+        "training/model.py",
+    ):
         assert f"src/nerhpo/{module}" in hpo
-    for deps in map(stage_table.code_deps, {s.script for s in stage_table.STAGES.values()}):
+    for deps in map(stages.code_deps, {s.script for s in stages.STAGES.values()}):
         assert all((ROOT / d).is_file() for d in deps)
 
 
@@ -147,7 +157,7 @@ def test_code_dependencies_cover_what_a_script_really_imports():
         "import sys, runpy; sys.argv = ['evaluate.py', '--help']\n"
         "try:\n    runpy.run_path('workflow/scripts/evaluate.py', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "import nerhpo.evaluate, nerhpo.atomic\n"
+        "import nerhpo.training.evaluate, nerhpo.core.atomic\n"
         "print('\\n'.join('MODULE ' + m.__file__ for n, m in sys.modules.items()"
         " if n.startswith('nerhpo') and getattr(m, '__file__', None)))\n"
     )
@@ -156,8 +166,8 @@ def test_code_dependencies_cover_what_a_script_really_imports():
     ).stdout.splitlines()
     files = [line.removeprefix("MODULE ") for line in out if line.startswith("MODULE ")]
     loaded = {str(Path(f).resolve().relative_to(ROOT)) for f in files}
-    assert "src/nerhpo/evaluate.py" in loaded
-    assert loaded <= set(stage_table.code_deps("evaluate.py"))
+    assert "src/nerhpo/training/evaluate.py" in loaded
+    assert loaded <= set(stages.code_deps("evaluate.py"))
 
 
 def write_study_data(root: Path) -> Path:
@@ -208,7 +218,7 @@ def test_saved_state_survives_new_lists_and_resources(tmp_path):
 
 
 def test_a_state_saved_by_the_previous_version_is_resumed(tmp_path):
-    from nerhpo.hpo import legacy_fingerprint
+    from nerhpo.search.identity import legacy_fingerprint
 
     data = write_study_data(tmp_path)
     saved = study(data, tmp_path)

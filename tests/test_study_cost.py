@@ -1,4 +1,4 @@
-"""The whole-study cost measurement (nerhpo.study_cost, workflow/scripts/study_cost.py): the
+"""The whole-study cost measurement (nerhpo.measure.study_cost, workflow/scripts/study_cost.py): the
 projection's arithmetic on known figures, the scaled settings, and a real measurement at micro
 scale through the stage scripts, its resume and its refusal of a work folder at other settings."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from nerhpo.config import ParamsError
-from nerhpo.study_cost import Scale, cost_report, markdown, scaled_params
+from nerhpo.core.config import ParamsError
+from nerhpo.measure.study_cost import Scale, cost_report, markdown, scaled_params
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "workflow/scripts/study_cost.py"

@@ -3,7 +3,7 @@ best trial and the sort order of trials.csv (a searcher's trial ids are random p
 
 import pytest
 
-from nerhpo.hpo import trial_number
+from nerhpo.search.tune_files import trial_number
 
 CONFIG = "attention_dropout=0.0749,batch_size=32,learning_rate=0.0008_2026-11-30_02-05-22"
 

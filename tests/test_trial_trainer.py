@@ -7,9 +7,14 @@ import pytest
 import torch
 from transformers import BertForTokenClassification
 
-from nerhpo.corpus import Sentence
-from nerhpo.model import ModelLoadError, load_token_classifier, scratch_config, train_wordpiece
-from nerhpo.trial_trainer import (
+from nerhpo.data.corpus import Sentence
+from nerhpo.training.model import (
+    ModelLoadError,
+    load_token_classifier,
+    scratch_config,
+    train_wordpiece,
+)
+from nerhpo.training.trainer import (
     IGNORE,
     TrialConfig,
     TrialTrainer,
@@ -210,7 +215,7 @@ def test_masked_lm_loss_equals_the_models_own_loss():
     """Pretraining applies the vocabulary head to masked positions only: same loss value."""
     from transformers import BertConfig, BertForMaskedLM
 
-    from nerhpo.model import masked_lm_loss
+    from nerhpo.training.model import masked_lm_loss
 
     torch.manual_seed(0)
     config = BertConfig(
@@ -234,7 +239,7 @@ def test_a_finetuned_model_must_have_all_its_weights(tmp_path, setup, caplog):
     checkpoint lacks weights is refused, naming them, rather than run with random ones."""
     import json
 
-    from nerhpo.model import load_finetuned
+    from nerhpo.training.model import load_finetuned
 
     _, tok, _ = setup
     config = scratch_config(len(tok), SIZE)
@@ -265,9 +270,9 @@ def test_the_hpo_driver_does_not_import_torch():
 
     code = (
         "import sys\n"
-        "import nerhpo.hpo, nerhpo.compare, nerhpo.sprint, nerhpo.stages\n"
-        "from nerhpo.encoding import encode\n"
-        "from nerhpo.model import load_tokenizer\n"
+        "import nerhpo.search.runner, nerhpo.analysis.compare, nerhpo.analysis.sprint\n"
+        "from nerhpo.training.encoding import encode\n"
+        "from nerhpo.training.model import load_tokenizer\n"
         "print('torch' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,8 +1,8 @@
 """What Ray Tune leaves in a trial folder, read by the study's end-of-run steps: a trial killed
 before its first report (no, an empty or a cut-off progress.csv) must never crash them."""
 
-from nerhpo.hpo import prune_checkpoints
-from nerhpo.tune_files import read_progress
+from nerhpo.search.runner import prune_checkpoints
+from nerhpo.search.tune_files import read_progress
 
 
 def _trial(tune_dir, name, progress: str | None, checkpoints: int):

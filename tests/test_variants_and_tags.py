@@ -1,8 +1,8 @@
 import pytest
 
-from nerhpo.casing_variants import VARIANTS, make_variant
-from nerhpo.corpus import format_corpus
-from nerhpo.tags import GERMEVAL_TYPES, apply_family, family_types, label_list
+from nerhpo.data.casing import VARIANTS, make_variant
+from nerhpo.data.corpus import format_corpus
+from nerhpo.data.tags import GERMEVAL_TYPES, apply_family, family_types, label_list
 
 SIMPLE = {f"{b}{s}": b for b in ("PER", "LOC", "ORG", "OTH") for s in ("deriv", "part")}
 

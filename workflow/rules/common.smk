@@ -1,11 +1,11 @@
 import os
 import sys
 
-from nerhpo import layout
-from nerhpo import stage_table
+from nerhpo.core import layout
+from nerhpo.pipeline import stages
 
-# The stages are defined once in the package (nerhpo.stage_table: command, settings, code;
-# nerhpo.layout: every path), and dvc.yaml is written from the same table. Each rule below
+# The stages are defined once in the package (nerhpo.pipeline.stages: command, settings, code;
+# nerhpo.core.layout: every path), and dvc.yaml is written from the same table. Each rule below
 # takes from there its shell command, its settings (`params.settings`: the params keys whose
 # change re-runs it, as in DVC) and its code (every module its script imports, as an input).
 PARAMS_FILE = workflow.configfiles[-1] if workflow.configfiles else "params.yaml"
@@ -28,18 +28,18 @@ def variant_files(family, variant):
 
 def code(stage):
     """The stage's script and every package module it imports."""
-    script = f"{stage_table.SCRIPTS_DIR}/{stage_table.STAGES[stage].script}"
-    return [script, *stage_table.code_deps(stage_table.STAGES[stage].script)]
+    script = f"{stages.SCRIPTS_DIR}/{stages.STAGES[stage].script}"
+    return [script, *stages.code_deps(stages.STAGES[stage].script)]
 
 
 def settings(stage):
     """What re-runs the stage's jobs when it changes (the same keys as its DVC stage)."""
-    return lambda wc: stage_table.settings(stage, config, wc)
+    return lambda wc: stages.settings(stage, config, wc)
 
 
 def command(stage, gpu=False):
     """The stage's command line, with its log; a GPU job first takes GPU slots of its own."""
-    line = f"{stage_table.snakemake_shell(stage, config)} > {{log}} 2>&1"
+    line = f"{stages.snakemake_shell(stage, config)} > {{log}} 2>&1"
     if gpu:
         return f"python workflow/scripts/gpu_slot.py --gpus {{resources.gpu}} -- {line}"
     return line

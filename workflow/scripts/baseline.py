@@ -3,16 +3,16 @@
 Reads --data (the baseline's family and variant); writes --out (results/baseline/bs{N}.json).
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
 
 
 def main(args):
     import torch
 
-    from nerhpo.atomic import atomic_write_json
-    from nerhpo.baseline import run_baseline
-    from nerhpo.stages import model_source
+    from nerhpo.core.atomic import atomic_write_json
+    from nerhpo.core.layout import model_source
+    from nerhpo.training.baseline import run_baseline
 
     torch.set_num_threads(args.threads)
     params = load_params(args.params)

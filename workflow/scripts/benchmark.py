@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-from nerhpo import cli
-from nerhpo.benchmark import RUNS, SIZES, BenchmarkOptions
-from nerhpo.encoding import BATCH_ORDERS
+from nerhpo.core import cli
+from nerhpo.measure.benchmark import RUNS, SIZES, BenchmarkOptions
+from nerhpo.training.encoding import BATCH_ORDERS
 
 
 def main(args):
@@ -20,7 +20,7 @@ def main(args):
         raise cli.UserError(
             "--data is empty: give a folder with NER-de-test.tsv and NER-de-dev.tsv"
         )
-    from nerhpo.benchmark import run_benchmark
+    from nerhpo.measure.benchmark import run_benchmark
 
     runs = tuple(r.strip() for r in args.runs.split(",") if r.strip())
     unknown = sorted(set(runs) - set(RUNS))

@@ -6,8 +6,8 @@ writes results/eval/{family}/{variant}/{algorithm}.json.
 
 from pathlib import Path
 
-from nerhpo import cli, layout
-from nerhpo.config import load_params
+from nerhpo.core import cli, layout
+from nerhpo.core.config import load_params
 
 
 def main(args):
@@ -25,8 +25,8 @@ def main(args):
 
         torch.set_num_threads(args.threads)
 
-    from nerhpo.atomic import atomic_write_json
-    from nerhpo.evaluate import evaluate_model
+    from nerhpo.core.atomic import atomic_write_json
+    from nerhpo.training.evaluate import evaluate_model
 
     result = evaluate_model(
         model_dir,

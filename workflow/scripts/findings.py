@@ -11,15 +11,15 @@ findings.md, importance.csv, border.json, comparison.json, sprint.json (if enabl
 figures into --out. The same results give byte-identical output.
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
 
 
 def main(args):
     from pathlib import Path
 
-    from nerhpo import compare, findings, sprint
-    from nerhpo.atomic import atomic_write_json, atomic_write_text
+    from nerhpo.analysis import compare, findings, sprint
+    from nerhpo.core.atomic import atomic_write_json, atomic_write_text
 
     params = load_params(args.params)
     hpo = params["hpo"]

@@ -85,7 +85,7 @@ export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 import sys
 import hpbandster.optimizers.config_generators.bohb, jsonschema, ray.tune, seqeval.metrics, tabulate
 import torch, transformers
-import nerhpo.benchmark, nerhpo.hpo
+import nerhpo.measure.benchmark, nerhpo.search.runner
 if sys.argv[1] == "cuda" and not torch.cuda.is_available():
     sys.exit("gpu_check: error: BACKEND=cuda but torch sees no GPU (BACKEND=cpu to try on a CPU)")
 gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"

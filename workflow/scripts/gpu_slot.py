@@ -1,4 +1,4 @@
-"""Run a command on GPUs of its own: wait for N free GPU slots (see nerhpo.gpu_slots), set
+"""Run a command on GPUs of its own: wait for N free GPU slots (see nerhpo.search.gpu_slots), set
 CUDA_VISIBLE_DEVICES to them, then exec the command in this same process, which keeps the slot
 locks until it ends (even by SIGKILL). With --gpus 0 the command runs as it is.
 
@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from nerhpo.gpu_slots import DEFAULT_LOCK_DIR, claim_for_process
+from nerhpo.search.gpu_slots import DEFAULT_LOCK_DIR, claim_for_process
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)

@@ -5,13 +5,15 @@ trials.csv, best.json, summary.json, model/ (best checkpoint, tokenizer, label m
 Ray Tune state for resuming) and study.fingerprint (what that state is valid for).
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
-from nerhpo.stages import make_study, model_source
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
+from nerhpo.core.layout import model_source
+from nerhpo.search.study import make_study
 
 
 def main(args):
-    from nerhpo.hpo import ALGORITHMS, StudyFailed, run_study
+    from nerhpo.search.runner import run_study
+    from nerhpo.search.study import ALGORITHMS, StudyFailed
 
     params = load_params(args.params)
     if args.algorithm not in ALGORITHMS:

@@ -1,9 +1,9 @@
 """Write data/corpus/{train,dev,test}.tsv from the demo generator or the user's files."""
 
-from nerhpo import cli
-from nerhpo.config import load_params
-from nerhpo.data_stages import build_corpus
-from nerhpo.layout import CORPUS_DIR
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
+from nerhpo.core.layout import CORPUS_DIR
+from nerhpo.data.build import build_corpus
 
 
 def main(args):

@@ -1,10 +1,10 @@
 """Write one casing variant of one tag family: data/variants/{family}/{variant}/{split}.tsv."""
 
-from nerhpo import cli
-from nerhpo.casing_variants import VARIANTS
-from nerhpo.config import load_params
-from nerhpo.data_stages import build_variant
-from nerhpo.layout import CORPUS_DIR
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
+from nerhpo.core.layout import CORPUS_DIR
+from nerhpo.data.build import build_variant
+from nerhpo.data.casing import VARIANTS
 
 
 def main(args):

@@ -8,8 +8,8 @@ Carry it to the node beside the code and run workflow/scripts/gpu_check.sh there
 
 import argparse
 
-from nerhpo import cli
-from nerhpo.offline_bundle import DROP, EXCLUDE
+from nerhpo.core import cli
+from nerhpo.measure.offline_bundle import DROP, EXCLUDE
 
 
 def csv(text: str) -> list[str]:
@@ -20,7 +20,7 @@ def main(args):
     import json
     import subprocess
 
-    from nerhpo.offline_bundle import (
+    from nerhpo.measure.offline_bundle import (
         BundleError,
         build,
         closure,

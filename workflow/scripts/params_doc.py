@@ -8,9 +8,9 @@ committed file is out of date. --check only compares (exit status 1 if the file 
 
 from pathlib import Path
 
-from nerhpo import cli
-from nerhpo.atomic import atomic_write_text
-from nerhpo.config import load_params, load_schema, params_reference
+from nerhpo.core import cli
+from nerhpo.core.atomic import atomic_write_text
+from nerhpo.core.config import load_params, load_schema, params_reference
 
 
 def main(args):

@@ -3,10 +3,10 @@
 With model.name_or_path set to a local directory or cached hub name, only check that it loads.
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
-from nerhpo.layout import CORPUS_FILE, PRETRAINED_DIR
-from nerhpo.pretraining import run_pretrain
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
+from nerhpo.core.layout import CORPUS_FILE, PRETRAINED_DIR
+from nerhpo.training.pretraining import run_pretrain
 
 
 def main(args):

@@ -1,9 +1,9 @@
-"""Start or stop the Ray head shared by a pipeline run's HPO jobs (see nerhpo.ray_head)."""
+"""Start or stop the Ray head shared by a pipeline run's HPO jobs (see nerhpo.search.ray_head)."""
 
 import argparse
 import os
 
-from nerhpo import ray_head
+from nerhpo.search import ray_head
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)

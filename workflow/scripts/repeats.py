@@ -6,15 +6,15 @@ results/repeats/{family}/{variant}/{algorithm}/r{k}/ (trials.csv, best.json, sum
 cost.json, model/, tune/ for resuming); repeats.json in the series folder is written last.
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
 
 
 def main(args):
-    from nerhpo.atomic import atomic_write_json
-    from nerhpo.hpo import ALGORITHMS, StudyFailed
-    from nerhpo.repeat_studies import run_repeats
-    from nerhpo.stages import model_source
+    from nerhpo.core.atomic import atomic_write_json
+    from nerhpo.core.layout import model_source
+    from nerhpo.search.repeats import run_repeats
+    from nerhpo.search.study import ALGORITHMS, StudyFailed
 
     params = load_params(args.params)
     if args.algorithm not in ALGORITHMS:

@@ -5,8 +5,8 @@ present). Only the text between the README's <!-- BEGIN name --> / <!-- END name
 changes; the same results give byte-identical output.
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
 
 
 def findings_section(path):
@@ -26,7 +26,7 @@ def findings_section(path):
 
 
 def main(args):
-    from nerhpo import report
+    from nerhpo.analysis import report
 
     params = load_params(args.params)
     hpo = params["hpo"]

@@ -6,18 +6,19 @@ best dev F1 (chosen on dev); its test F1 is only reported. The study's own expor
 scored too. Writes results/retrain/{family}/{variant}/{algorithm}.json.
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
-from nerhpo.encoding import TrialConfig
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
+from nerhpo.training.encoding import TrialConfig
 
 
 def main(args):
     import torch
 
-    from nerhpo.atomic import atomic_write_json
-    from nerhpo.compare import retrain_seed, study_dir
-    from nerhpo.retrain import retrain_study
-    from nerhpo.stages import family_labels, model_source
+    from nerhpo.core.atomic import atomic_write_json
+    from nerhpo.core.layout import model_source
+    from nerhpo.data.tags import family_labels
+    from nerhpo.search.repeats import retrain_seed, study_dir
+    from nerhpo.training.retrain import retrain_study
 
     if args.threads < 1:
         raise cli.UserError(f"--threads must be at least 1, got {args.threads}")

@@ -6,13 +6,13 @@ is neither (Python start-up, imports, Ray, writing results), and the run's wall 
     python workflow/scripts/runtime.py --json     # the same as JSON
 """
 
-from nerhpo import cli
+from nerhpo.core import cli
 
 
 def main(args):
     import json
 
-    from nerhpo.runtime import markdown, runtime
+    from nerhpo.analysis.runtime import markdown, runtime
 
     try:
         rt = runtime(args.root)

@@ -12,8 +12,8 @@
 With sprint.enabled false every step writes only a small {"enabled": false} marker.
 """
 
-from nerhpo import cli
-from nerhpo.config import load_params
+from nerhpo.core import cli
+from nerhpo.core.config import load_params
 
 STEPS = ("data", "cheap", "narrow", "full")
 
@@ -21,7 +21,7 @@ STEPS = ("data", "cheap", "narrow", "full")
 def main(args):
     from pathlib import Path
 
-    from nerhpo.atomic import atomic_directory, atomic_write_json
+    from nerhpo.core.atomic import atomic_directory, atomic_write_json
 
     params = load_params(args.params)
     s = params["sprint"]
@@ -34,7 +34,7 @@ def main(args):
                 atomic_write_json(tmp / "disabled.json", {"enabled": False})
         return
     if args.step == "data":
-        from nerhpo.sprint import subset_data
+        from nerhpo.analysis.sprint import subset_data
 
         with atomic_directory(out) as tmp:
             info = subset_data(data, tmp, s["data_fraction"], params["seed"])
@@ -43,8 +43,8 @@ def main(args):
     if args.step == "narrow":
         import pandas as pd
 
-        from nerhpo.findings import importance
-        from nerhpo.sprint import narrow_space
+        from nerhpo.analysis.findings import importance
+        from nerhpo.analysis.sprint import narrow_space
 
         if not data.is_file():
             raise cli.UserError(f"missing input file {data} (run --step cheap first)")
@@ -63,10 +63,10 @@ def main(args):
             },
         )
         return
-    from nerhpo.hpo import StudyFailed
-    from nerhpo.repeat_studies import run_costed
-    from nerhpo.sprint import cheap_overrides
-    from nerhpo.stages import make_study, model_source
+    from nerhpo.analysis.sprint import cheap_overrides
+    from nerhpo.core.layout import model_source
+    from nerhpo.search.repeats import run_costed
+    from nerhpo.search.study import StudyFailed, make_study
 
     if args.step == "cheap":
         overrides = cheap_overrides(s, params["hpo"])

@@ -15,15 +15,15 @@ families x training variants of params.yaml. A killed run resumes where it stopp
 
 from pathlib import Path
 
-from nerhpo import cli
+from nerhpo.core import cli
 
 SCRIPTS = Path(__file__).resolve().parent
 
 
 def main(args):
-    from nerhpo.atomic import atomic_write_json
-    from nerhpo.config import load_params
-    from nerhpo.study_cost import Scale, StepFailed, markdown, measure
+    from nerhpo.core.atomic import atomic_write_json
+    from nerhpo.core.config import load_params
+    from nerhpo.measure.study_cost import Scale, StepFailed, markdown, measure
 
     params = load_params(args.params)
     scale = Scale(

@@ -1,4 +1,4 @@
-"""Write dvc.yaml from the package's stage table (src/nerhpo/stage_table.py).
+"""Write dvc.yaml from the package's stage table (src/nerhpo/pipeline/stages.py).
 
 dvc.yaml is generated, never edited by hand: the stage table is the one definition of every
 stage's command, settings, code and data, which the Snakemake rules read too.
@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from nerhpo.stage_table import PROJECT_DIR, dvc_yaml
+from nerhpo.pipeline.stages import PROJECT_DIR, dvc_yaml
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(

@@ -1,0 +1,83 @@
+"""Where every stage reads and writes: each path of the pipeline, defined once.
+
+A path is a template relative to the project root whose wildcards are named in braces
+(``{family}``, ``{variant}``, ``{algorithm}``, ``{split}``, ``{k}``, ``{batch_size}``). The
+Snakemake rules use the templates as patterns, the stage table fills them with DVC's
+``${item.*}`` when it writes dvc.yaml, and the package fills them with values (``path``).
+The stages that collect results (comparison, findings, report) read them under a results
+root that tests may move (``under``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPLITS = ("train", "dev", "test")
+RESULTS = "results"
+
+# data
+CORPUS_DIR = "data/corpus"
+CORPUS_FILE = "data/corpus/{split}.tsv"
+VARIANTS_ROOT = "data/variants"
+FAMILY_DATA_DIR = "data/variants/{family}"
+VARIANT_DIR = "data/variants/{family}/{variant}"
+VARIANT_FILE = "data/variants/{family}/{variant}/{split}.tsv"
+
+# model and studies
+PRETRAINED_DIR = "results/pretrained"
+PRETRAIN_SUMMARY = "results/pretrained/pretrain.json"
+STUDY_DIR = "results/hpo/{family}/{variant}/{algorithm}"
+STUDY_FILES = ("best.json", "trials.csv", "summary.json")
+STUDY_MODEL_DIR = "results/hpo/{family}/{variant}/{algorithm}/model"
+STUDY_TUNE_DIR = "results/hpo/{family}/{variant}/{algorithm}/tune"
+STUDY_STAMP = "results/hpo/{family}/{variant}/{algorithm}/study.fingerprint"
+
+# evaluation
+EVAL_FILE = "results/eval/{family}/{variant}/{algorithm}.json"
+BASELINE_FILE = "results/baseline/bs{batch_size}.json"
+
+# the comparison: repeated studies and re-trained winners
+REPEATS_DIR = "results/repeats/{family}/{variant}/{algorithm}"
+REPEAT_DIR = "results/repeats/{family}/{variant}/{algorithm}/r{k}"
+REPEATS_SUMMARY = "results/repeats/{family}/{variant}/{algorithm}/repeats.json"
+RETRAIN_FILE = "results/retrain/{family}/{variant}/{algorithm}.json"
+
+# the progressive-fidelity sprint
+SPRINT_DATA_DIR = "results/sprint/data"
+SPRINT_CHEAP_DIR = "results/sprint/cheap"
+SPRINT_SPACE = "results/sprint/space.json"
+SPRINT_FULL_DIR = "results/sprint/full"
+SPRINT_ROUND_FILES = ("best.json", "trials.csv", "summary.json", "cost.json")
+
+# collected results
+FINDINGS_DIR = "results/findings"
+FINDINGS_FILE = "results/findings/findings.md"
+REPORT_DIR = "results/report"
+REPORT_TABLES = "results/report/tables.md"
+README = "README.md"
+
+# logs
+LOGS = "logs"
+BENCHMARKS = "logs/benchmarks"
+
+
+def path(template: str, **fields) -> Path:
+    """A template with its wildcards filled in, e.g. ``path(STUDY_DIR, family=..., ...)``."""
+    return Path(template.format(**fields))
+
+
+def under(results: str | Path, template: str, **fields) -> Path:
+    """A results path under another results root (``results`` for a normal run)."""
+    relative = path(template, **fields).relative_to(RESULTS)
+    return Path(results) / relative
+
+
+def variant_files(family: str, variant: str) -> list[str]:
+    """The three split files of one casing variant of one family."""
+    return [str(path(VARIANT_FILE, family=family, variant=variant, split=s)) for s in SPLITS]
+
+
+def model_source(params: dict, pretrained_dir: str | Path = PRETRAINED_DIR) -> Path | str:
+    """Where the encoder comes from: the pretrain stage's output, or the configured path/name."""
+    name = params["model"]["name_or_path"]
+    return Path(pretrained_dir) if name == "scratch" else name

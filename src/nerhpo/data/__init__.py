@@ -1,0 +1,1 @@
+"""Corpora: reading and writing them, the demo generator, tag families and casing variants."""

@@ -1,0 +1,1 @@
+"""The pipeline's stages, defined once for Snakemake and DVC."""

@@ -1,0 +1,100 @@
+"""The trainable: one trial, run inside Ray's worker processes (resume, train, report per epoch)."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerhpo.core.hparams import HPARAMS
+from nerhpo.search.study import METRIC
+from nerhpo.training.encoding import Encoded, TrialConfig, encode
+
+
+# -- the trainable (runs inside Ray's worker processes) ----------------------------------------
+def trainable(config: dict, payload: dict) -> None:
+    """One trial: resume from Tune's checkpoint if there is one, report dev F1 every epoch."""
+    import ray
+    import torch
+    from ray import tune
+
+    from nerhpo.training.model import load_token_classifier
+    from nerhpo.training.trainer import TrialTrainer
+
+    torch.set_num_threads(max(1, int(payload["threads"])))
+    # where the trial runs (trials.csv's node column): which machine of a Ray cluster, or which
+    # node of several on one machine
+    where = {"node": ray.get_runtime_context().get_node_id()}
+    cfg = TrialConfig.from_dict(
+        {**payload["defaults"], **config, "epochs": payload["max_epochs"], "seed": payload["seed"]}
+    )
+    data = encoded_data(payload)
+    torch.manual_seed(cfg.seed)  # the new classifier head: same init whichever worker runs it
+    model = load_token_classifier(
+        payload["model_dir"], payload["labels"], cfg.attention_dropout, cfg.hidden_dropout
+    )
+    trainer = TrialTrainer(model, data.train, data.dev, cfg, data.tokenizer.pad_token_id)
+    checkpoint = tune.get_checkpoint()
+    if checkpoint:
+        with checkpoint.as_directory() as directory:
+            trainer.load_checkpoint(directory)
+        trainer.apply_config(cfg)  # PBT: the donor's weights, this trial's (perturbed) config
+    while trainer.epoch < cfg.epochs:
+        start = time.perf_counter()
+        stats = trainer.train_epoch()
+        trained = time.perf_counter()
+        f1 = trainer.evaluate()
+        done = time.perf_counter()
+        metrics = {
+            METRIC: f1,
+            "epoch": trainer.epoch,
+            "epoch_seconds": done - start,
+            "train_seconds": trained - start,
+            "eval_seconds": done - trained,
+        }
+        metrics.update(stats)
+        metrics.update(where)
+        metrics.update({f"hp_{k}": getattr(cfg, k) for k in HPARAMS})
+        with tempfile.TemporaryDirectory() as directory:
+            trainer.save_checkpoint(directory)
+            # self-contained, so the export needs no tokenizer (nor transformers) in the driver
+            data.tokenizer.save_pretrained(Path(directory) / CHECKPOINT_TOKENIZER)
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+
+
+CHECKPOINT_TOKENIZER = "tokenizer"
+
+
+@dataclass
+class TrialData:
+    tokenizer: Any
+    train: Encoded
+    dev: Encoded
+
+
+_TRIAL_DATA: dict[str, TrialData] = {}
+
+
+def encoded_data(payload: dict) -> TrialData:
+    """The study's tokeniser and encoded sentences, made once per worker process.
+
+    Encoding here rather than in the driver keeps transformers (and with it torch, 2 s per
+    job on the demo machine) out of the driver; the worker imports both for training anyway,
+    and the trials of a study share one worker (actors are reused), so each encodes once."""
+    from nerhpo.training.model import load_tokenizer
+
+    key = payload["data_key"]
+    if key not in _TRIAL_DATA:
+        _TRIAL_DATA.clear()  # one study's data at a time
+        tokenizer = load_tokenizer(payload["model_dir"])
+        label2id = {label: i for i, label in enumerate(payload["labels"])}
+        _TRIAL_DATA[key] = TrialData(
+            tokenizer,
+            *(
+                encode(payload[split], tokenizer, label2id, payload["max_length"])
+                for split in ("train", "dev")
+            ),
+        )
+    return _TRIAL_DATA[key]

@@ -1,0 +1,302 @@
+"""Tokenizer and encoder: trained from scratch on the corpus, or loaded from a local path / hub cache.
+
+``scratch`` (the offline default) trains a WordPiece tokenizer on the cased and lowercased
+training text and pretrains a small BERT with masked-language modelling once; every HPO job
+then fine-tunes that encoder. Anything else is loaded with the Auto classes, safetensors only,
+never remote code, never downloaded (``local_files_only``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from pathlib import Path
+
+from nerhpo.core.errors import NerhpoError
+
+log = logging.getLogger(__name__)
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+class ModelLoadError(NerhpoError, RuntimeError):
+    """A model directory that cannot be loaded safely."""
+
+
+def wordpiece_vocab(texts: list[str], vocab_size: int, max_piece: int = 12) -> list[str]:
+    """A WordPiece vocabulary chosen by frequency, deterministically.
+
+    The tokenizers library's trainer breaks ties between equally frequent merges differently
+    from run to run, so the same corpus gave different vocabularies (and different results).
+    Here every word-initial piece and every ``##`` continuation piece is counted over the corpus,
+    and the most frequent ones are kept (ties broken alphabetically); all characters are in.
+    """
+    from collections import Counter
+
+    from tokenizers import pre_tokenizers
+
+    pre = pre_tokenizers.BertPreTokenizer()
+    words: Counter[str] = Counter()
+    for text in texts:
+        words.update(w for w, _ in pre.pre_tokenize_str(text))
+    pieces: Counter[str] = Counter()
+    chars: set[str] = set()
+    for word, count in words.items():
+        chars.update(word)
+        for i in range(len(word)):
+            for j in range(i + 1, min(len(word), i + max_piece) + 1):
+                pieces[word[i:j] if i == 0 else "##" + word[i:j]] += count
+    base = SPECIAL_TOKENS + sorted(chars) + sorted("##" + c for c in chars)
+    taken = set(base)
+    ranked = sorted((p for p in pieces if p not in taken), key=lambda p: (-pieces[p], p))
+    return base + ranked[: max(0, vocab_size - len(base))]
+
+
+def train_wordpiece(texts: list[str], vocab_size: int, lowercase: bool = False):
+    """A BERT-style WordPiece tokenizer for ``texts`` (the tokenizers library's WordPiece model)."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {piece: i for i, piece in enumerate(wordpiece_vocab(texts, vocab_size))}
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
+def scratch_config(vocab_size: int, size: dict):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=size["hidden_size"],
+        num_hidden_layers=size["num_layers"],
+        num_attention_heads=size["num_heads"],
+        intermediate_size=size["intermediate_size"],
+        max_position_embeddings=size["max_length"],
+    )
+
+
+def pretrain(
+    train_sentences: list[list[str]], scratch: dict, seed: int, out_dir: str | Path
+) -> dict:
+    """Train the tokenizer and MLM-pretrain a small BERT on cased + lowercased training text.
+
+    Writes a directory that :func:`load_token_classifier` and :func:`load_tokenizer` read.
+    Returns a summary (vocabulary, parameters, loss per epoch).
+    """
+    import torch
+    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
+
+    from nerhpo.core.atomic import atomic_directory
+    from nerhpo.training.precision import use_bf16
+
+    quiet_transformers()
+    started = time.perf_counter()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    bf16 = use_bf16(device)
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    words = [s for s in train_sentences if s]
+    texts = [" ".join(s) for s in words] + [" ".join(w.lower() for w in s) for s in words]
+    tokenizer = train_wordpiece(texts, scratch["vocab_size"])
+    config = scratch_config(len(tokenizer), scratch)
+    model = BertForMaskedLM(config).to(device)
+    max_len = scratch["max_length"]
+    encoded = [
+        tokenizer(s, is_split_into_words=True, truncation=True, max_length=max_len)["input_ids"]
+        for s in (words + [[w.lower() for w in s] for s in words])
+    ]
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, return_tensors="pt")
+    batch_size = scratch["pretrain_batch_size"]
+    epochs = scratch["pretrain_epochs"]
+    steps = epochs * math.ceil(len(encoded) / batch_size)
+    optim = torch.optim.AdamW(
+        model.parameters(),
+        lr=scratch["pretrain_learning_rate"],
+        weight_decay=0.01,
+        fused=device.type in ("cuda", "cpu"),  # one kernel, not a loop over 40 tensors
+    )
+    warmup = max(1, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim,
+        lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))),
+    )
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    losses = []
+    model.train()
+    for epoch in range(epochs):
+        rng.shuffle(batches)
+        total, count = 0.0, 0
+        for idx in batches:
+            batch = collator([{"input_ids": encoded[i]} for i in idx]).to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = masked_lm_loss(model, batch)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad(set_to_none=True)
+            total, count = total + loss.item(), count + 1
+        losses.append(total / max(1, count))
+        log.info("pretrain epoch %d/%d: MLM loss %.3f", epoch + 1, epochs, losses[-1])
+    summary = {
+        "vocab_size": len(tokenizer),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "mlm_loss_per_epoch": [round(x, 4) for x in losses],
+        "sentences": len(encoded),
+        "seed": seed,
+        # tokenizer and MLM training, without imports (nerhpo.analysis.runtime: where a run's time went)
+        "train_seconds": round(time.perf_counter() - started, 2),
+    }
+    with atomic_directory(out_dir) as tmp:
+        model.bert.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "pretrain.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def masked_lm_loss(model, batch):
+    """BertForMaskedLM's loss, with the vocabulary head applied to the masked positions only.
+
+    Same value as ``model(**batch).loss`` (the mean cross-entropy over masked tokens), but the
+    head (hidden x vocabulary, more than the whole encoder costs at the demo's size) runs on 15%
+    of the tokens instead of all of them: pretraining is about twice as fast.
+    """
+    import torch.nn.functional as F
+
+    hidden = model.bert(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+    ).last_hidden_state
+    masked = batch["labels"] != -100
+    logits = model.cls(hidden[masked])
+    return F.cross_entropy(logits.float(), batch["labels"][masked])
+
+
+def _check_safe(path: Path) -> None:
+    if path.is_dir():
+        has_safe = any(path.glob("*.safetensors"))
+        unsafe = [
+            p.name for p in path.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+        ]
+        if not has_safe:
+            what = f" (found only {', '.join(sorted(unsafe))})" if unsafe else ""
+            raise ModelLoadError(
+                f"{path}: no .safetensors weights{what}; nerhpo loads weights only from safetensors "
+                "(pickled .bin files can run code). Convert the model with save_pretrained("
+                "safe_serialization=True)."
+            )
+
+
+def load_tokenizer(name_or_path: str | Path):
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(
+            str(name_or_path), local_files_only=True, trust_remote_code=False
+        )
+    except OSError as err:
+        raise ModelLoadError(f"{name_or_path}: cannot load tokenizer offline: {err}") from None
+
+
+FRESH_HEAD = frozenset({"classifier.weight", "classifier.bias"})
+
+
+def quiet_transformers() -> None:
+    """No per-load progress bar and load report in the job logs: nerhpo checks the loaded
+    weights itself (``load_token_classifier``) and says what matters in one line."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def load_token_classifier(
+    name_or_path: str | Path,
+    labels: list[str],
+    attention_dropout: float | None = None,
+    hidden_dropout: float | None = None,
+    fresh_head: bool = True,
+):
+    """An encoder with a token-classification head for ``labels`` (safetensors only): a fresh
+    head on a pretrained encoder, or (``fresh_head=False``) a fine-tuned model, all of whose
+    weights must be in the checkpoint."""
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    quiet_transformers()
+
+    path = Path(name_or_path)
+    _check_safe(path)
+    kwargs = {}
+    if attention_dropout is not None:
+        kwargs["attention_probs_dropout_prob"] = attention_dropout
+    if hidden_dropout is not None:
+        kwargs["hidden_dropout_prob"] = hidden_dropout
+    try:
+        config = AutoConfig.from_pretrained(
+            str(name_or_path),
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            local_files_only=True,
+            trust_remote_code=False,
+            **kwargs,
+        )
+        model, info = AutoModelForTokenClassification.from_pretrained(
+            str(name_or_path),
+            config=config,
+            use_safetensors=True,
+            local_files_only=True,
+            trust_remote_code=False,
+            output_loading_info=True,
+        )
+    except OSError as err:
+        raise ModelLoadError(f"{name_or_path}: cannot load model offline: {err}") from None
+    missing = sorted(set(info.get("missing_keys") or ()) - (FRESH_HEAD if fresh_head else set()))
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        if not fresh_head:
+            raise ModelLoadError(f"{name_or_path}: weights missing from the checkpoint: {shown}")
+        log.warning("%s: encoder weights missing, initialised at random: %s", name_or_path, shown)
+    return model
+
+
+def set_dropout(model, attention_dropout: float, hidden_dropout: float) -> None:
+    """Change dropout in place (PBT perturbs it between epochs)."""
+    import torch
+
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = attention_dropout if "attention.self" in name else hidden_dropout
+
+
+def load_finetuned(model_dir: str | Path):
+    """A fine-tuned model as HPO exported it (model/: weights, tokenizer, labels.json)."""
+    model_dir = Path(model_dir)
+    labels_file = model_dir / "labels.json"
+    if not labels_file.exists():
+        raise ModelLoadError(f"{model_dir}: no labels.json; is this an exported HPO model?")
+    labels = json.loads(labels_file.read_text())
+    model = load_token_classifier(model_dir, labels, fresh_head=False)
+    return model, load_tokenizer(model_dir), labels
