@@ -21,6 +21,7 @@ from nerhpo.training.trainer import (
     bucket_length,
     collate,
     encode,
+    fit,
     length_batches,
     predict,
     use_bf16,
@@ -183,6 +184,22 @@ def test_checkpoint_continues_identically(setup):
     assert (a.epoch, a.step) == (b.epoch, b.step)
     for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(pa, pb)
+
+
+def test_fit_is_the_plain_epoch_loop(setup):
+    """``fit`` (used by the trials, the baseline and re-training) trains and scores exactly as
+    calling train_epoch and evaluate in turn, and stops at the configured epochs."""
+    _, tok, data = setup
+    plain = fresh_trainer(tok, data)
+    expected = []
+    for _ in range(3):
+        plain.train_epoch()
+        expected.append(plain.evaluate())
+    epochs = list(fit(fresh_trainer(tok, data)))
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert [e.dev_f1 for e in epochs] == expected
+    assert all(e.train_seconds > 0 and e.eval_seconds > 0 for e in epochs)
+    assert epochs[0].stats["train_tokens"] > 0
 
 
 def test_nan_loss_raises(setup):

@@ -608,135 +608,153 @@ def findings_markdown(
     ``comparison`` (repeated studies, re-trained winners; nerhpo.analysis.compare) comes first, as the
     answer to "which method to trust"; ``sprint`` (nerhpo.analysis.sprint) after the heat maps.
     """
+    parts = [title] if title else []
+    parts += _overview_part(trials)
+    if comparison:
+        parts.append(comparison.strip())
+        parts.append("### All main studies (one HPO seed each)")
+    parts += _algorithms_part(best, test_scores)
+    parts += _importance_part(importances, seed)
+    parts += _borders_part(flags, best, margin)
+    parts += _patterns_part(pats)
+    if sprint:
+        parts.append(sprint.strip())
+    parts += _failures_part(pats.get("failures", []), trials)
+    return "\n\n".join(parts) + "\n"
+
+
+def _overview_part(trials: pd.DataFrame) -> list[str]:
     ok = finished(trials)
     studies = trials.groupby(["family", "variant", "algorithm"]).ngroups if len(trials) else 0
-    parts = [title] if title else []
     stopped = int((ok["status"].astype(str) == "STOPPED").sum()) if "status" in ok else 0
-    parts.append(
+    return [
         f"From {len(trials)} trials ({len(ok)} finished, {stopped} of them stopped early) in "
         f"{studies} studies. Models and "
         "hyperparameters are chosen on dev F1 only; test F1 is reported for the chosen models "
         "and never used to choose."
-    )
+    ]
 
-    if comparison:
-        parts.append(comparison.strip())
-        parts.append("### All main studies (one HPO seed each)")
+
+def _algorithms_part(best: Sequence[dict], test_scores: dict[str, float] | None) -> list[str]:
     summary = algorithm_summary(best, test_scores)
-    parts.append(_winner_text(best, summary))
+    parts = [_winner_text(best, summary)]
     if not summary.empty:
         rows = [
             [f"`{r.algorithm}`", str(r.n), _pm(r.dev), _pm(r.test)] for r in summary.itertuples()
         ]
         headers = ["algorithm", "studies", "best dev F1", "test F1 on own variant (reported only)"]
         parts.append(_table(headers, rows) + "\n\nmean ± sample std over studies (n).")
+    return parts
 
-    parts.append("### Hyperparameter importance")
+
+def _importance_part(importances: pd.DataFrame, seed: int | None) -> list[str]:
+    parts = ["### Hyperparameter importance"]
     if importances.empty:
         parts.append(importances.attrs.get("message") or "Importance not computed.")
-    else:
-        attrs = importances.attrs
-        rows = [
-            [
-                f"`{r.param}`",
-                f"{r.importance:.3f}",
-                MISSING if math.isnan(r.std) else f"{r.std:.3f}",
-            ]
-            for r in importances.itertuples()
+        return parts
+    attrs = importances.attrs
+    rows = [
+        [
+            f"`{r.param}`",
+            f"{r.importance:.3f}",
+            MISSING if math.isnan(r.std) else f"{r.std:.3f}",
         ]
-        parts.append(
-            f"fANOVA on {attrs.get('n', MISSING)} finished trials pooled over all studies"
-            + (f" (seed {seed})" if seed is not None else "")
-            + "; importances normalised to sum 1, ± = std over bootstrap resamples of the trials. "
-            f"Ranking: {', '.join(f'`{p}`' for p in importances['param'])}."
-        )
-        parts.append(_table(["parameter", "importance", "± std"], rows))
-        if len(importances) > 1:
-            first, second = importances.iloc[0], importances.iloc[1]
-            lead = first.importance - second.importance
-            spread = max(first["std"], second["std"])
-            if math.isnan(spread):
-                verdict = "no bootstrap spread to judge it against"
-            elif lead > spread:
-                verdict = f"larger than the larger std ({spread:.3f})"
-            else:
-                verdict = (
-                    f"within the larger std ({spread:.3f}): the order of the top two is not "
-                    "settled on this evidence"
-                )
-            parts.append(f"`{first.param}` leads `{second.param}` by {lead:.3f}, {verdict}.")
-        main = attrs.get("main_effects", math.nan)
-        if not math.isnan(main):
-            parts.append(
-                f"Main effects explain {main:.2f} of the forest's variance (the rest is "
-                "interactions). Early-stopped trials report dev F1 after fewer epochs, so "
-                "importance partly measures which configurations survived early stopping."
+        for r in importances.itertuples()
+    ]
+    parts.append(
+        f"fANOVA on {attrs.get('n', MISSING)} finished trials pooled over all studies"
+        + (f" (seed {seed})" if seed is not None else "")
+        + "; importances normalised to sum 1, ± = std over bootstrap resamples of the trials. "
+        f"Ranking: {', '.join(f'`{p}`' for p in importances['param'])}."
+    )
+    parts.append(_table(["parameter", "importance", "± std"], rows))
+    if len(importances) > 1:
+        first, second = importances.iloc[0], importances.iloc[1]
+        lead = first.importance - second.importance
+        spread = max(first["std"], second["std"])
+        if math.isnan(spread):
+            verdict = "no bootstrap spread to judge it against"
+        elif lead > spread:
+            verdict = f"larger than the larger std ({spread:.3f})"
+        else:
+            verdict = (
+                f"within the larger std ({spread:.3f}): the order of the top two is not "
+                "settled on this evidence"
             )
+        parts.append(f"`{first.param}` leads `{second.param}` by {lead:.3f}, {verdict}.")
+    main = attrs.get("main_effects", math.nan)
+    if not math.isnan(main):
+        parts.append(
+            f"Main effects explain {main:.2f} of the forest's variance (the rest is "
+            "interactions). Early-stopped trials report dev F1 after fewer epochs, so "
+            "importance partly measures which configurations survived early stopping."
+        )
+    return parts
 
-    parts.append("### Search-space borders")
-    if flags:
-        rows = [
-            [
-                f["study"],
-                f"`{f['param']}`",
-                _fmt(f["value"]),
-                f"{f['bound']} ({_fmt(f['bound_value'])})" + (", outside" if f["outside"] else ""),
-                _range(f["current"]),
-                _range(f["suggested"]) if f["suggested"] else f["note"],
-            ]
-            for f in flags
-        ]
-        n_best = len(best)
-        n_hit = len({f["study"] for f in flags})
-        parts.append(
-            f"{n_hit} of {n_best} best configurations have a value within {margin:.0%} of a bound "
-            "(log scale for log-uniform ranges; choices at their first or last value). A "
-            "value at the edge suggests the optimum may lie outside the searched range."
-        )
-        parts.append(
-            _table(["study", "parameter", "best value", "bound", "range", "suggested"], rows)
-        )
-    else:
+
+def _borders_part(flags: Sequence[dict], best: Sequence[dict], margin: float) -> list[str]:
+    parts = ["### Search-space borders"]
+    if not flags:
         parts.append(
             f"No best configuration ({len(best)}) lies within {margin:.0%} of a range bound."
         )
-
-    parts.append("### Learning rate × batch size (mean dev F1 of finished trials)")
-    parts.append(
-        "Learning rate binned in equal steps on a log scale over the observed values; early-stopped "
-        "trials count with the dev F1 they reached, which pulls their cells down."
-    )
-    parts.append(_heat_text(pats.get("lr_batch"), pats.get("lr_batch_n"), "batch size"))
-    parts.append("### Learning rate × warm-up ratio (mean dev F1 of finished trials)")
-    parts.append(_heat_text(pats.get("lr_warmup"), pats.get("lr_warmup_n"), "warm-up ratio"))
-
-    if sprint:
-        parts.append(sprint.strip())
-
-    failures = pats.get("failures", [])
-    parts.append("### Failed trials")
-    if failures:
-        rows = [
-            [
-                "/".join(str(f.get(k, "")) for k in ("family", "variant", "algorithm")),
-                str(f.get("trial_id", "")),
-                _fmt(f.get("learning_rate", "")),
-                str(f.get("batch_size", "")),
-                _fmt(f.get("warmup_ratio", "")),
-                _error_cell(f.get("error", "")),
-            ]
-            for f in failures
+        return parts
+    rows = [
+        [
+            f["study"],
+            f"`{f['param']}`",
+            _fmt(f["value"]),
+            f"{f['bound']} ({_fmt(f['bound_value'])})" + (", outside" if f["outside"] else ""),
+            _range(f["current"]),
+            _range(f["suggested"]) if f["suggested"] else f["note"],
         ]
-        parts.append(
-            f"{len(failures)} of {len(trials)} trials failed or reported no dev F1; they are "
-            "left out of importance and heat maps."
-        )
-        parts.append(
-            _table(["study", "trial", "learning rate", "batch size", "warm-up", "error"], rows)
-        )
-    else:
+        for f in flags
+    ]
+    n_hit = len({f["study"] for f in flags})
+    parts.append(
+        f"{n_hit} of {len(best)} best configurations have a value within {margin:.0%} of a bound "
+        "(log scale for log-uniform ranges; choices at their first or last value). A "
+        "value at the edge suggests the optimum may lie outside the searched range."
+    )
+    parts.append(_table(["study", "parameter", "best value", "bound", "range", "suggested"], rows))
+    return parts
+
+
+def _patterns_part(pats: dict) -> list[str]:
+    return [
+        "### Learning rate × batch size (mean dev F1 of finished trials)",
+        "Learning rate binned in equal steps on a log scale over the observed values; early-stopped "
+        "trials count with the dev F1 they reached, which pulls their cells down.",
+        _heat_text(pats.get("lr_batch"), pats.get("lr_batch_n"), "batch size"),
+        "### Learning rate × warm-up ratio (mean dev F1 of finished trials)",
+        _heat_text(pats.get("lr_warmup"), pats.get("lr_warmup_n"), "warm-up ratio"),
+    ]
+
+
+def _failures_part(failures: Sequence[dict], trials: pd.DataFrame) -> list[str]:
+    parts = ["### Failed trials"]
+    if not failures:
         parts.append(f"None of the {len(trials)} trials failed.")
-    return "\n\n".join(parts) + "\n"
+        return parts
+    rows = [
+        [
+            "/".join(str(f.get(k, "")) for k in ("family", "variant", "algorithm")),
+            str(f.get("trial_id", "")),
+            _fmt(f.get("learning_rate", "")),
+            str(f.get("batch_size", "")),
+            _fmt(f.get("warmup_ratio", "")),
+            _error_cell(f.get("error", "")),
+        ]
+        for f in failures
+    ]
+    parts.append(
+        f"{len(failures)} of {len(trials)} trials failed or reported no dev F1; they are "
+        "left out of importance and heat maps."
+    )
+    parts.append(
+        _table(["study", "trial", "learning rate", "batch size", "warm-up", "error"], rows)
+    )
+    return parts
 
 
 # -- figures ----------------------------------------------------------------------------------

@@ -43,7 +43,9 @@ def study_fingerprint(study: Study) -> str:
 
     settings = {k: study.hpo.get(k) for k in STUDY_HPO_KEYS}
     settings[study.algorithm] = study.hpo.get(study.algorithm)
-    return _fingerprint(study, settings, str(study.model_dir))
+    # a local encoder counts by its bytes (wherever it lies), a cached hub model by its name
+    name = () if Path(study.model_dir).is_dir() else (str(study.model_dir),)
+    return _fingerprint(study, settings, *name)
 
 
 def legacy_fingerprint(study: Study) -> str:

@@ -154,8 +154,8 @@ def prepare_payload(study: Study, data_key: str) -> dict:
     }
 
 
-def run_study(study: Study) -> dict:
-    """Run (or resume) one study and write trials.csv, best.json and model/."""
+def set_tune_environment() -> None:
+    """Tune's and Hugging Face's settings for a study's driver and its workers."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     # Tune saves its experiment state (what a resume starts from) and copies the trials'
@@ -166,30 +166,16 @@ def run_study(study: Study) -> dict:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
-    from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-    # checks, before any training, that the Ray internals its workarounds patch are there
-    from nerhpo.search.ray_compat import atomic_storage, stage_driver_files_apart
 
-    hpo = study.hpo
-    space = hpo["search_space"]
-    out = study.out_dir.resolve()
-    make_dirs(out)  # an unwritable results folder fails here, before any training
-    tune_dir = out / "tune"
-    started = time.time()
-    fingerprint = study_fingerprint(study)
-    payload = prepare_payload(study, fingerprint)
-    init_ray(study)
-    stage_driver_files_apart()
-    resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
-    fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
-    stamp = out / "study.fingerprint"
+def keep_or_drop_saved_state(study: Study, out: Path, fingerprint: str) -> None:
+    """Drop the saved Tune state unless it is this study's (its identity and data unchanged)
+    and complete; then stamp the folder with the study's fingerprint."""
+    tune_dir, stamp = out / "tune", out / "study.fingerprint"
     if tune_dir.exists() and not saved_state_matches(stamp, study, fingerprint):
         print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
         shutil.rmtree(tune_dir)
     atomic_write_text(stamp, fingerprint)
-    storage = atomic_storage()
     if tune_dir.exists() and not tune_state_readable(tune_dir):
         # a Tune state written before states were written atomically, cut off by a kill
         print(
@@ -198,6 +184,14 @@ def run_study(study: Study) -> dict:
             flush=True,
         )
         shutil.rmtree(tune_dir)
+
+
+def make_tuner(study: Study, fn, out: Path, storage):
+    """Tune's Tuner for the study: restored from its saved state if there is one, else new."""
+    from ray import tune
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+    hpo, space, tune_dir = study.hpo, study.hpo["search_space"], out / "tune"
     # Tune adds a TensorBoard logger by default, and importing tensorboardX imports torch:
     # 1.1 s of every HPO job's driver (python -X importtime) for event files nobody reads. A
     # new study names the CSV and JSON loggers, which it reads back, and turns Tune's automatic
@@ -206,63 +200,96 @@ def run_study(study: Study) -> dict:
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "0" if restoring else "1"
     if restoring:
         print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
-        tuner = tune.Tuner.restore(
+        return tune.Tuner.restore(
             str(tune_dir), trainable=fn, resume_errored=False, storage_filesystem=storage
         )
-    else:
-        search_alg, scheduler = search_parts(study.algorithm, hpo, tune_space(space), study.seed)
-        grid = study.algorithm == "grid"
-        tuner = tune.Tuner(
-            fn,
-            param_space=grid_space(space, study.defaults) if grid else tune_space(space),
-            tune_config=tune.TuneConfig(
-                metric=METRIC,
-                mode="max",
-                num_samples=1 if grid else hpo["num_samples"],
-                max_concurrent_trials=hpo["concurrency"],
-                search_alg=search_alg,
-                scheduler=scheduler,
-                reuse_actors=True,
+    search_alg, scheduler = search_parts(study.algorithm, hpo, tune_space(space), study.seed)
+    grid = study.algorithm == "grid"
+    return tune.Tuner(
+        fn,
+        param_space=grid_space(space, study.defaults) if grid else tune_space(space),
+        tune_config=tune.TuneConfig(
+            metric=METRIC,
+            mode="max",
+            num_samples=1 if grid else hpo["num_samples"],
+            max_concurrent_trials=hpo["concurrency"],
+            search_alg=search_alg,
+            scheduler=scheduler,
+            reuse_actors=True,
+        ),
+        run_config=tune.RunConfig(
+            name="tune",
+            storage_path=str(out),
+            storage_filesystem=storage,
+            verbose=0,
+            callbacks=[_progress_callback(study), CSVLoggerCallback(), JsonLoggerCallback()],
+            checkpoint_config=tune.CheckpointConfig(
+                # every checkpoint while the study runs; prune_checkpoints keeps the best
+                # and the latest per trial when it ends. Deleting earlier loses resumes: Tune
+                # saves its experiment state only now and then, and a SIGKILL after it had
+                # deleted the checkpoint that the saved state names left a trial that
+                # "could not recover from checkpoint" (seen in the dvc kill-and-resume
+                # test). PBT needs them anyway: a trial may restore a donor's checkpoint.
+                num_to_keep=None,
+                checkpoint_score_attribute=METRIC,
+                checkpoint_score_order="max",
             ),
-            run_config=tune.RunConfig(
-                name="tune",
-                storage_path=str(out),
-                storage_filesystem=storage,
-                verbose=0,
-                callbacks=[_progress_callback(study), CSVLoggerCallback(), JsonLoggerCallback()],
-                checkpoint_config=tune.CheckpointConfig(
-                    # every checkpoint while the study runs; prune_checkpoints keeps the best
-                    # and the latest per trial when it ends. Deleting earlier loses resumes: Tune
-                    # saves its experiment state only now and then, and a SIGKILL after it had
-                    # deleted the checkpoint that the saved state names left a trial that
-                    # "could not recover from checkpoint" (seen in the dvc kill-and-resume
-                    # test). PBT needs them anyway: a trial may restore a donor's checkpoint.
-                    num_to_keep=None,
-                    checkpoint_score_attribute=METRIC,
-                    checkpoint_score_order="max",
-                ),
-                failure_config=tune.FailureConfig(max_failures=0),
-                # a trial at its last epoch is done before a scheduler sees the result (PBT
-                # would otherwise still exploit, and restart it from an earlier epoch)
-                stop={"training_iteration": hpo["max_epochs"]},
-            ),
-        )
+            failure_config=tune.FailureConfig(max_failures=0),
+            # a trial at its last epoch is done before a scheduler sees the result (PBT
+            # would otherwise still exploit, and restart it from an earlier epoch)
+            stop={"training_iteration": hpo["max_epochs"]},
+        ),
+    )
+
+
+def run_study(study: Study) -> dict:
+    """Run (or resume) one study and write trials.csv, best.json, model/ and summary.json."""
+    set_tune_environment()
+    from ray import tune
+
+    # checks, before any training, that the Ray internals its workarounds patch are there
+    from nerhpo.search.ray_compat import atomic_storage, stage_driver_files_apart
+
+    hpo = study.hpo
+    out = study.out_dir.resolve()
+    make_dirs(out)  # an unwritable results folder fails here, before any training
+    started = time.time()
+    fingerprint = study_fingerprint(study)
+    payload = prepare_payload(study, fingerprint)
+    init_ray(study)
+    stage_driver_files_apart()
+    resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
+    fn = tune.with_resources(tune.with_parameters(trainable, payload=payload), resources)
+    keep_or_drop_saved_state(study, out, fingerprint)
+    tuner = make_tuner(study, fn, out, atomic_storage())
     # PBT seeds each of its own decisions (SeededPBT). Tune does not save PBT's state (last
     # scores, perturbation times): after a resume, its decisions can differ from an
     # uninterrupted run's
     grid_result = tuner.fit()
     table = trials_table(grid_result, hpo["max_epochs"])
     atomic_write_text(out / "trials.csv", table.to_csv(index=False))
-    finished = table[table.status != "ERROR"]
-    if finished.empty:
+    if table[table.status != "ERROR"].empty:
         errors = "; ".join(f"{r.trial_id}: {r.error}" for r in table.itertuples())
         raise StudyFailed(f"{study.tag}: no trial finished ({len(table)} failed): {errors}")
     best = export_best(study, grid_result, out)
-    freed = prune_checkpoints(tune_dir)
+    freed = prune_checkpoints(out / "tune")
+    summary = study_summary(table, best, grid_result, out, time.time() - started, freed)
+    atomic_write_json(out / "summary.json", summary)
+    print(
+        f"[{study.tag}] finished: {summary['trials']} trials ({summary['failed']} failed, "
+        f"{summary['stopped_early']} stopped early), {summary['epochs']} epochs, best dev F1 "
+        f"{best['dev_f1']:.4f} (trial {best['trial_id']}, epoch {best['epoch']}), "
+        f"{summary['wall_seconds']:.0f} s, {summary['disk_mb_final']} MB on disk",
+        flush=True,
+    )
+    return summary
+
+
+def study_summary(table, best: dict, grid_result, out: Path, wall: float, freed: int) -> dict:
+    """summary.json: trials, epochs, the best dev F1, where the time went and the disk used."""
     final_bytes = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
-    wall = time.time() - started
     train_s, eval_s = epoch_seconds(grid_result)
-    summary = {
+    return {
         "trials": len(table),
         "failed": int((table.status == "ERROR").sum()),
         "stopped_early": int((table.status == "STOPPED").sum()),
@@ -279,15 +306,6 @@ def run_study(study: Study) -> dict:
         "disk_mb_final": round(final_bytes / 1e6, 1),
         "disk_mb_peak_at_least": round((final_bytes + freed) / 1e6, 1),
     }
-    atomic_write_json(out / "summary.json", summary)
-    print(
-        f"[{study.tag}] finished: {summary['trials']} trials ({summary['failed']} failed, "
-        f"{summary['stopped_early']} stopped early), {summary['epochs']} epochs, best dev F1 "
-        f"{best['dev_f1']:.4f} (trial {best['trial_id']}, epoch {best['epoch']}), {wall:.0f} s, "
-        f"{summary['disk_mb_final']} MB on disk",
-        flush=True,
-    )
-    return summary
 
 
 def epoch_seconds(grid_result) -> tuple[float, float]:

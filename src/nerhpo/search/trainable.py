@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ def trainable(config: dict, payload: dict) -> None:
     import torch
     from ray import tune
 
-    from nerhpo.training.model import load_token_classifier
-    from nerhpo.training.trainer import TrialTrainer
+    from nerhpo.training.trainer import fit, new_trainer
 
     torch.set_num_threads(max(1, int(payload["threads"])))
     # where the trial runs (trials.csv's node column): which machine of a Ray cluster, or which
@@ -31,30 +29,28 @@ def trainable(config: dict, payload: dict) -> None:
         {**payload["defaults"], **config, "epochs": payload["max_epochs"], "seed": payload["seed"]}
     )
     data = encoded_data(payload)
-    torch.manual_seed(cfg.seed)  # the new classifier head: same init whichever worker runs it
-    model = load_token_classifier(
-        payload["model_dir"], payload["labels"], cfg.attention_dropout, cfg.hidden_dropout
+    trainer = new_trainer(
+        payload["model_dir"],
+        payload["labels"],
+        data.train,
+        data.dev,
+        cfg,
+        data.tokenizer.pad_token_id,
     )
-    trainer = TrialTrainer(model, data.train, data.dev, cfg, data.tokenizer.pad_token_id)
     checkpoint = tune.get_checkpoint()
     if checkpoint:
         with checkpoint.as_directory() as directory:
             trainer.load_checkpoint(directory)
         trainer.apply_config(cfg)  # PBT: the donor's weights, this trial's (perturbed) config
-    while trainer.epoch < cfg.epochs:
-        start = time.perf_counter()
-        stats = trainer.train_epoch()
-        trained = time.perf_counter()
-        f1 = trainer.evaluate()
-        done = time.perf_counter()
+    for epoch in fit(trainer):
         metrics = {
-            METRIC: f1,
-            "epoch": trainer.epoch,
-            "epoch_seconds": done - start,
-            "train_seconds": trained - start,
-            "eval_seconds": done - trained,
+            METRIC: epoch.dev_f1,
+            "epoch": epoch.epoch,
+            "epoch_seconds": epoch.train_seconds + epoch.eval_seconds,
+            "train_seconds": epoch.train_seconds,
+            "eval_seconds": epoch.eval_seconds,
         }
-        metrics.update(stats)
+        metrics.update(epoch.stats)
         metrics.update(where)
         metrics.update({f"hp_{k}": getattr(cfg, k) for k in HPARAMS})
         with tempfile.TemporaryDirectory() as directory:

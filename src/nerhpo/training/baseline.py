@@ -10,13 +10,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
-
 from nerhpo.data.corpus import read_corpus
 from nerhpo.data.tags import family_labels
 from nerhpo.training.evaluate import score
-from nerhpo.training.model import load_token_classifier, load_tokenizer
-from nerhpo.training.trainer import TrialConfig, TrialTrainer, encode, predict
+from nerhpo.training.model import load_tokenizer
+from nerhpo.training.trainer import TrialConfig, encode, fit, new_trainer, predict
 
 
 def run_baseline(
@@ -34,16 +32,11 @@ def run_baseline(
     config = TrialConfig.from_dict(
         {**params["train"], "batch_size": batch_size, "seed": params["seed"]}
     )
-    torch.manual_seed(config.seed)  # the new classifier head's initialisation
-    model = load_token_classifier(
-        model_dir, labels, config.attention_dropout, config.hidden_dropout
+    trainer = new_trainer(
+        model_dir, labels, splits["train"], splits["dev"], config, tokenizer.pad_token_id
     )
-    trainer = TrialTrainer(model, splits["train"], splits["dev"], config, tokenizer.pad_token_id)
     start = time.perf_counter()
-    curve = []
-    for _ in range(config.epochs):
-        trainer.train_epoch()
-        curve.append(trainer.evaluate())
+    curve = [epoch.dev_f1 for epoch in fit(trainer)]
     seconds = time.perf_counter() - start
     result = {
         "family": family,

@@ -33,23 +33,17 @@ def retrain_once(
 ) -> dict:
     """Train ``config`` from the encoder with ``seed`` for ``epochs`` (the HPO schedule), keep the
     epoch with the best dev F1, and score that model on dev and test."""
-    import torch
-
-    from nerhpo.training.model import load_token_classifier
-    from nerhpo.training.trainer import TrialTrainer, predict
+    from nerhpo.training.trainer import fit, new_trainer, predict
 
     cfg = TrialConfig.from_dict({**config, "seed": seed, "epochs": epochs})
-    torch.manual_seed(cfg.seed)  # the classifier head's initialisation
-    model = load_token_classifier(model_dir, labels, cfg.attention_dropout, cfg.hidden_dropout)
-    trainer = TrialTrainer(model, splits["train"], splits["dev"], cfg, pad_id)
+    trainer = new_trainer(model_dir, labels, splits["train"], splits["dev"], cfg, pad_id)
+    model = trainer.model
     start = time.perf_counter()
     curve, best_f1, best_epoch, best_state = [], -1.0, 0, None
-    for _ in range(cfg.epochs):
-        trainer.train_epoch()
-        f1 = trainer.evaluate()
-        curve.append(f1)
-        if f1 > best_f1:
-            best_f1, best_epoch = f1, trainer.epoch
+    for epoch in fit(trainer):
+        curve.append(epoch.dev_f1)
+        if epoch.dev_f1 > best_f1:
+            best_f1, best_epoch = epoch.dev_f1, epoch.epoch
             best_state = copy.deepcopy({k: v.cpu() for k, v in model.state_dict().items()})
     model.load_state_dict(best_state)
     out = {"seed": seed, "best_epoch": best_epoch, "dev_f1_per_epoch": curve}

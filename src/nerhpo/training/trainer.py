@@ -12,7 +12,9 @@ import json
 import logging
 import math
 import random
-from dataclasses import asdict
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -270,3 +272,38 @@ class TrialTrainer:
         version, internal, gauss = meta["python_rng"]
         self.rng.setstate((version, tuple(internal), gauss))
         return meta
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    """One epoch of ``fit``: its number, dev F1, training statistics and where the time went."""
+
+    epoch: int
+    dev_f1: float
+    stats: dict
+    train_seconds: float
+    eval_seconds: float
+
+
+def new_trainer(model_dir, labels: list[str], train: Encoded, dev: Encoded, config, pad_id: int):
+    """A TrialTrainer for ``config`` on the encoder in ``model_dir`` with a new classifier head,
+    initialised from ``config.seed`` (the same head whichever process builds it)."""
+    from nerhpo.training.model import load_token_classifier
+
+    torch.manual_seed(config.seed)
+    model = load_token_classifier(
+        model_dir, labels, config.attention_dropout, config.hidden_dropout
+    )
+    return TrialTrainer(model, train, dev, config, pad_id)
+
+
+def fit(trainer: TrialTrainer) -> Iterator[EpochResult]:
+    """Train the epochs ``trainer.config`` has left, scoring dev F1 after each: the one loop of
+    every fine-tuning (HPO trials, the baseline, re-training), which decide what to keep."""
+    while trainer.epoch < trainer.config.epochs:
+        start = time.perf_counter()
+        stats = trainer.train_epoch()
+        trained = time.perf_counter()
+        f1 = trainer.evaluate()
+        done = time.perf_counter()
+        yield EpochResult(trainer.epoch, f1, stats, trained - start, done - trained)
