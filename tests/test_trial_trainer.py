@@ -202,6 +202,27 @@ def test_fit_is_the_plain_epoch_loop(setup):
     assert epochs[0].stats["train_tokens"] > 0
 
 
+def test_one_schedule_gives_both_trainings_their_former_rates():
+    """Fine-tuning and pretraining share warmup_linear_decay; each gets the factors of the
+    formula it had before, exactly (so the encoder and every table stay the same)."""
+    from nerhpo.training.schedule import warmup_linear_decay
+
+    for total in (1, 7, 30, 301):
+        for warmup in {0, 1, total // 10, total // 3}:
+            for step in range(total):
+                tuned = (
+                    (step + 1) / (warmup + 1)
+                    if step < warmup
+                    else max(0.0, (total - step) / max(1, total - warmup))
+                )
+                assert warmup_linear_decay(step, total, warmup, warmup + 1) == tuned
+                if warmup >= 1:
+                    pretrained = min(
+                        (step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))
+                    )
+                    assert warmup_linear_decay(step, total, warmup, warmup) == pretrained
+
+
 def test_nan_loss_raises(setup):
     _, tok, data = setup
     trainer = fresh_trainer(tok, data, learning_rate=1e12)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from nerhpo.core.errors import NerhpoError
+from nerhpo.training.schedule import warmup_linear_decay
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def pretrain(
     warmup = max(1, steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(
         optim,
-        lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / max(1, steps - warmup))),
+        lambda step: warmup_linear_decay(step, steps, warmup, ramp=warmup),
     )
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

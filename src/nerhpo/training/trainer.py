@@ -22,6 +22,7 @@ import torch
 
 from nerhpo.training.encoding import IGNORE, Encoded, TrialConfig, encode
 from nerhpo.training.precision import use_bf16
+from nerhpo.training.schedule import warmup_linear_decay
 
 __all__ = ["IGNORE", "Encoded", "TrialConfig", "TrialTrainer", "encode", "predict"]
 log = logging.getLogger(__name__)
@@ -167,10 +168,7 @@ class TrialTrainer:
     def lr_at(self, step: int) -> float:
         total = max(1, self.config.epochs * self.steps_per_epoch)
         warmup = int(self.config.warmup_ratio * total)
-        if step < warmup:
-            factor = (step + 1) / (warmup + 1)
-        else:
-            factor = max(0.0, (total - step) / max(1, total - warmup))
+        factor = warmup_linear_decay(step, total, warmup, ramp=warmup + 1)
         return self.config.learning_rate * factor
 
     def train_epoch(self) -> dict:
