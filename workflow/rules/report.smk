@@ -1,4 +1,34 @@
-# Report phase: tables and figures into results/report/ and the README's generated sections.
+# Report phase: what the corpus holds, then tables and figures into results/report/ and the
+# README's generated sections.
+
+
+rule corpus_report:
+    input:
+        corpus=rules.corpus.output,
+        model=rules.pretrain.output,
+        code=code("corpus_report"),
+    output:
+        markdown=layout.CORPUS_REPORT_FILE,
+        json="results/corpus/corpus.json",
+        lengths=report(
+            "results/corpus/lengths.png",
+            caption="../report/lengths.rst",
+            category="Corpus",
+        ),
+    log:
+        "logs/corpus_report.log",
+    benchmark:
+        "logs/benchmarks/corpus_report.tsv"
+    conda:
+        "../envs/nerhpo.yaml"
+    threads: 1
+    resources:
+        gpu=0,
+    params:
+        file=PARAMS_FILE,
+        settings=settings("corpus_report"),
+    shell:
+        command("corpus_report")
 
 
 rule report:
@@ -9,6 +39,7 @@ rule report:
             layout.BASELINE_FILE, batch_size=config["baseline"]["batch_sizes"]
         ),
         findings=rules.findings.output.markdown,
+        corpus=layout.CORPUS_REPORT_FILE,
         comparison=rules.findings.output.comparison,
         code=code("report"),
     output:

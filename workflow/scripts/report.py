@@ -1,7 +1,7 @@
 """Write the report: tables and figures into --out, and the README's generated sections.
 
 Reads results/eval, results/hpo, results/baseline (and results/pretrained/pretrain.json if
-present). Only the text between the README's <!-- BEGIN name --> / <!-- END name --> markers
+present), and the findings and corpus stages' markdown. Only the text between the README's <!-- BEGIN name --> / <!-- END name --> markers
 changes; the same results give byte-identical output.
 """
 
@@ -23,6 +23,18 @@ def findings_section(path):
     if lines and lines[0].startswith("## "):
         lines = lines[1:]
     return {"findings": "\n".join(lines).strip() + "\n"}
+
+
+def corpus_section(path):
+    """The corpus report stage's markdown for the README's corpus markers."""
+    if not path:
+        return {}
+    from pathlib import Path
+
+    try:
+        return {"corpus": Path(path).read_text(encoding="utf-8")}
+    except FileNotFoundError:
+        raise cli.UserError(f"{path}: file not found (run the corpus_report stage first)") from None
 
 
 def main(args):
@@ -52,7 +64,10 @@ def main(args):
             params_digest=report.params_hash(args.params),
             resources_per_study=float(resources),
             resource=resource,
-            extra_sections=findings_section(args.findings),
+            extra_sections={
+                **findings_section(args.findings),
+                **corpus_section(args.corpus_report),
+            },
         )
     except report.ReportError as err:
         raise cli.UserError(str(err)) from None
@@ -66,4 +81,5 @@ if __name__ == "__main__":
         "--out", default="results/report", help="tables and figures (default: %(default)s)"
     )
     p.add_argument("--findings", help="findings markdown for the README's findings section")
+    p.add_argument("--corpus-report", help="corpus markdown for the README's corpus section")
     cli.run(main, p.parse_args())

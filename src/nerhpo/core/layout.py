@@ -23,6 +23,10 @@ FAMILY_DATA_DIR = "data/variants/{family}"
 VARIANT_DIR = "data/variants/{family}/{variant}"
 VARIANT_FILE = "data/variants/{family}/{variant}/{split}.tsv"
 
+# what the corpus holds (sizes, lengths, casing, unseen entities)
+CORPUS_REPORT_DIR = "results/corpus"
+CORPUS_REPORT_FILE = "results/corpus/corpus.md"
+
 # model and studies
 PRETRAINED_DIR = "results/pretrained"
 PRETRAIN_SUMMARY = "results/pretrained/pretrain.json"

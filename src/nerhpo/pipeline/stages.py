@@ -96,6 +96,17 @@ STAGES: dict[str, Stage] = {
         outs=(Out(L.PRETRAINED_DIR),),
         threads=2,
     ),
+    "corpus_report": Stage(
+        script="corpus_report.py",
+        args=(
+            ("--corpus", L.CORPUS_DIR),
+            ("--model", L.PRETRAINED_DIR),
+            ("--out", L.CORPUS_REPORT_DIR),
+        ),
+        params=("model.name_or_path", "model.max_length", "tag_families"),
+        deps=(L.CORPUS_DIR, L.PRETRAINED_DIR),
+        outs=(Out(L.CORPUS_REPORT_DIR, cache=False),),
+    ),
     "hpo": Stage(
         script="hpo.py",
         args=(*STUDY_ARGS, ("--data", L.VARIANT_DIR), ("--out", L.STUDY_DIR)),
@@ -240,6 +251,7 @@ STAGES: dict[str, Stage] = {
             ("--readme", L.README),
             ("--out", L.REPORT_DIR),
             ("--findings", L.FINDINGS_FILE),
+            ("--corpus-report", L.CORPUS_REPORT_FILE),
         ),
         # the header names the resources per study
         params=(
@@ -253,7 +265,13 @@ STAGES: dict[str, Stage] = {
             "model",
             "corpus",
         ),
-        deps=(L.FINDINGS_FILE, "results/eval", "results/baseline", "results/hpo"),
+        deps=(
+            L.FINDINGS_FILE,
+            L.CORPUS_REPORT_FILE,
+            "results/eval",
+            "results/baseline",
+            "results/hpo",
+        ),
         # committed to git (the README links the figures), so not in DVC's cache
         outs=(Out(L.REPORT_DIR, cache=False),),
     ),
