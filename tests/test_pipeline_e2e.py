@@ -103,6 +103,10 @@ def test_snakemake_builds_everything(snakemake_run):
     for png in ("anytime.png", "hparams.png", "heatmap_original.png", "heatmap_simple.png"):
         assert (root / "results/report" / png).stat().st_size > 1000
     check_comparison_and_sprint(root, sections["findings"])
+    check_optuna_journal(root)
+    corpus = json.loads((root / "results/corpus/corpus.json").read_text())
+    assert [corpus["splits"][s]["sentences"] for s in ("train", "dev", "test")] == [60, 30, 30]
+    assert "| train" in sections["corpus"]
     # no Ray head was left behind, and Snakemake's HTML report holds the figures
     assert not (root / ".nerhpo-ray").exists()
     run(["snakemake", "--report", "report.html"], root)
@@ -194,7 +198,14 @@ def test_a_finished_run_is_extended_not_restarted(snakemake_run):
 
     old = edit_params(root, add_family)
     try:
-        assert scheduled(root) == {"variant": 7, "hpo": 9, "evaluate": 9, **COLLECTORS}
+        # the corpus report names the families' mappings of types the corpus lacks
+        assert scheduled(root) == {
+            "variant": 7,
+            "corpus_report": 1,
+            "hpo": 9,
+            "evaluate": 9,
+            **COLLECTORS,
+        }
         assert len(saved_states_kept(root)) == 18
     finally:
         (root / "params.yaml").write_text(old)
@@ -230,6 +241,33 @@ def test_a_finished_run_is_extended_not_restarted(snakemake_run):
     finally:
         (root / "params.yaml").write_text(old)
     assert scheduled(root) == {}
+
+
+def check_optuna_journal(root):
+    """Every study of the run is an Optuna study in the journal, trial for trial."""
+    import optuna
+    import pandas as pd
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = JournalStorage(JournalFileBackend(str(root / "results/optuna.journal")))
+    names = optuna.get_all_study_names(storage)
+    assert len([n for n in names if n.startswith("hpo/")]) == 18
+    assert {"repeats/original/cased/asha/r1", "sprint/cheap", "sprint/full"} <= set(names)
+    for name in names:
+        trials = pd.read_csv(root / "results" / name / "trials.csv", dtype={"trial_id": str})
+        frozen = optuna.load_study(study_name=name, storage=storage).trials
+        assert len(frozen) == len(trials)
+        for row, trial in zip(trials.to_dict("records"), frozen):
+            assert trial.user_attrs["trial_id"] == row["trial_id"]
+            state = {"TERMINATED": "COMPLETE", "STOPPED": "PRUNED"}.get(row["status"], "FAIL")
+            assert trial.state.name == state
+            if state == "COMPLETE":
+                assert trial.value == row["best_dev_f1"]
+            assert trial.params["batch_size"] == row["batch_size"]
+            if not name.endswith("pbt"):  # a PBT trial's epochs continue another's checkpoint
+                assert len(trial.intermediate_values) == row["epochs"]
+                assert max(trial.intermediate_values.values()) == row["best_dev_f1"]
 
 
 def check_comparison_and_sprint(root, findings_section):

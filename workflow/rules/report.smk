@@ -44,6 +44,7 @@ rule report:
         code=code("report"),
     output:
         tables=layout.REPORT_TABLES,
+        journal=layout.OPTUNA_JOURNAL,
         anytime=report(
             "results/report/anytime.png",
             caption="../report/anytime.rst",

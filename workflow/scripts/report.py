@@ -71,6 +71,14 @@ def main(args):
         )
     except report.ReportError as err:
         raise cli.UserError(str(err)) from None
+    if args.journal:
+        from nerhpo.analysis.optuna_export import ExportError, export_journal
+
+        try:
+            names = export_journal(args.results, hpo["search_space"], args.journal)
+        except ExportError as err:
+            raise cli.UserError(str(err)) from None
+        print(f"{len(names)} studies in {args.journal} (optuna-dashboard {args.journal})")
 
 
 if __name__ == "__main__":
@@ -82,4 +90,5 @@ if __name__ == "__main__":
     )
     p.add_argument("--findings", help="findings markdown for the README's findings section")
     p.add_argument("--corpus-report", help="corpus markdown for the README's corpus section")
+    p.add_argument("--journal", help="write every study into this Optuna journal file")
     cli.run(main, p.parse_args())

@@ -252,6 +252,7 @@ STAGES: dict[str, Stage] = {
             ("--out", L.REPORT_DIR),
             ("--findings", L.FINDINGS_FILE),
             ("--corpus-report", L.CORPUS_REPORT_FILE),
+            ("--journal", L.OPTUNA_JOURNAL),
         ),
         # the header names the resources per study
         params=(
@@ -264,6 +265,7 @@ STAGES: dict[str, Stage] = {
             "hpo.gpus_per_trial",
             "model",
             "corpus",
+            "hpo.search_space",  # the Optuna journal's distributions
         ),
         deps=(
             L.FINDINGS_FILE,
@@ -271,9 +273,12 @@ STAGES: dict[str, Stage] = {
             "results/eval",
             "results/baseline",
             "results/hpo",
+            "results/repeats",
+            L.SPRINT_CHEAP_DIR,
+            L.SPRINT_FULL_DIR,
         ),
         # committed to git (the README links the figures), so not in DVC's cache
-        outs=(Out(L.REPORT_DIR, cache=False),),
+        outs=(Out(L.REPORT_DIR, cache=False), Out(L.OPTUNA_JOURNAL, cache=False)),
     ),
 }
 

@@ -13,14 +13,15 @@ from pathlib import Path
 import pandas as pd
 
 
-def read_progress(trial_dir: str | Path) -> pd.DataFrame:
+def read_progress(trial_dir: str | Path, **read_csv_args) -> pd.DataFrame:
     """The trial's ``progress.csv`` (one row per report), or an empty frame if there is none
-    or it cannot be parsed."""
+    or it cannot be parsed. ``read_csv_args`` go to pandas (e.g. ``dtype={"trial_id": str}``:
+    an id such as ``4e139717`` reads as a float otherwise)."""
     path = Path(trial_dir) / "progress.csv"
     if not path.is_file():
         return pd.DataFrame()
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(path, **read_csv_args)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError):
         return pd.DataFrame()
 
