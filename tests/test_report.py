@@ -325,6 +325,8 @@ def test_script_one_line_error_and_header(results, tmp_path):
         readme=str(readme),
         out=str(tmp_path / "out"),
         findings=None,
+        corpus_report=None,
+        journal=None,
         verbose=False,
     )
     cli.run(script.main, args)
