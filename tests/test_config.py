@@ -367,3 +367,91 @@ def test_params_doc_script_writes_and_checks(tmp_path):
         encoding="utf-8"
     )
     assert run("--check").returncode == 0
+
+
+# ------------------------------------------------------------------ corpus: users' files
+
+
+def corpus_files(p, parts, **files):
+    p["corpus"].update(source="files", parts=parts)
+    p["corpus"]["files"] = {"train": "a.tsv", "dev": "b.tsv", "test": "c.tsv", **files}
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda p: p["corpus"].update(format="tsv"), "corpus.format: 'tsv' is not one of"),
+        (lambda p: p["corpus"].update(tag_scheme="bio"), "corpus.tag_scheme: 'bio' is not one"),
+        (lambda p: p["corpus"].update(invisible="strip"), "corpus.invisible: 'strip' is not one"),
+        (lambda p: p["corpus"].update(token_prefix="de :"), "corpus.token_prefix: 'de :' does"),
+        (lambda p: p["corpus"].update(token_prefix=""), "corpus.token_prefix: '' should be non"),
+        (lambda p: p["corpus"].update(parts={"dev": "half"}), "corpus.parts.dev: 'half' does not"),
+        (lambda p: p["corpus"].update(parts={"dev": 1}), "corpus.parts.dev: expected string"),
+        (lambda p: p["corpus"].update(parts={"valid": "1/2"}), "unknown key corpus.parts.valid"),
+        (lambda p: p["corpus"].pop("parts"), "corpus: 'parts' is a required property"),
+        (
+            lambda p: corpus_files(p, {"dev": "3/2"}),
+            "corpus.parts.dev: '3/2' is no part k/n with 1 <= k <= n and n >= 2",
+        ),
+        (
+            lambda p: corpus_files(p, {"dev": "1/1"}),
+            "corpus.parts.dev: '1/1' is no part k/n",
+        ),
+        (
+            lambda p: corpus_files(p, {"dev": "0/2"}),
+            "corpus.parts.dev: '0/2' is no part k/n",
+        ),
+        (
+            lambda p: corpus_files(p, {"dev": "1/2", "test": "1/2"}, test="b.tsv"),
+            "corpus.parts.test: '1/2', but corpus.parts.dev '1/2' of the same file takes the "
+            "same part (the splits would overlap)",
+        ),
+        (
+            lambda p: corpus_files(p, {"dev": "1/2", "test": "2/3"}, test="./b.tsv"),
+            "corpus.parts.test: '2/3', but corpus.parts.dev '1/2' of the same file cuts it into "
+            "other parts",
+        ),
+        (
+            lambda p: corpus_files(p, {"dev": "1/2"}, train="b.tsv"),
+            "corpus.parts.dev: '1/2' of b.tsv, but corpus.files.train reads that file whole",
+        ),
+    ],
+)
+def test_corpus_reading_settings_name_the_key(params, edit, message):
+    bad = copy.deepcopy(params)
+    edit(bad)
+    with pytest.raises(ParamsError) as err:
+        validate_params(bad)
+    assert message in str(err.value)
+    assert all(len(line) < 400 for line in str(err.value).splitlines())
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p: corpus_files(p, {"dev": "1/2", "test": "2/2"}, test="b.tsv"),
+        lambda p: corpus_files(
+            p, {"train": "1/3", "dev": "2/3", "test": "3/3"}, dev="a.tsv", test="a.tsv"
+        ),
+        lambda p: corpus_files(p, {"dev": "2/2"}),  # a part of its own file: fine
+        lambda p: corpus_files(p, {}, test="b.tsv"),  # one file whole twice: as before
+        lambda p: p["corpus"].update(parts={"dev": "5/2"}),  # demo: corpus.parts unused
+        lambda p: p["corpus"].update(
+            format="conll", tag_scheme="bilou", invisible="keep", token_prefix="de:"
+        ),
+    ],
+)
+def test_corpus_reading_settings_accepted(params, edit):
+    ok = copy.deepcopy(params)
+    edit(ok)
+    assert validate_params(ok) is ok
+
+
+def test_corpus_schema_names_what_the_reader_defines():
+    from nerhpo.data.corpus import READ_FORMATS, TAG_SCHEMES
+    from nerhpo.data.tokens import INVISIBLE_CHOICES
+
+    corpus = load_schema()["properties"]["corpus"]["properties"]
+    assert corpus["format"]["enum"] == list(READ_FORMATS)
+    assert corpus["tag_scheme"]["enum"] == list(TAG_SCHEMES)
+    assert corpus["invisible"]["enum"] == list(INVISIBLE_CHOICES)

@@ -1,4 +1,5 @@
-"""Fuzz the data stage with broken inputs: 200 corrupted corpus files, 80 broken params files.
+"""Fuzz the data stage with broken inputs: 200 corrupted corpus files, 100 users' files in other
+forms, 80 broken params files.
 
 Requirement: every corrupted corpus file is either read correctly or rejected with a one-line
 error naming file, line and problem; never a traceback, never a partial output file. Every
@@ -16,9 +17,22 @@ tokens), which must still be read. The last 30 params files break the checks acr
 variant named that is not defined, a range whose low is not below its high, a sprint that is
 not a main study, ...).
 
+The 100 users' files (``random.Random(1818)``) are the demo corpus written in the forms the
+corpus stage reads with params corpus.* (format, tag scheme, invisible characters, a token
+prefix: auto or remove): GermEval or CoNLL (tab, space, runs of spaces, CoNLL-2003's four
+columns with -DOCSTART-), IOB1/IOB2/IOBES/BILOU, a language prefix on every token, soft
+hyphens and zero-width characters inside tokens, trailing tabs, runs of blank lines. Half must
+read back to the demo's sentences, with the form detected; half carry one breaking edit (a
+token of invisible characters only or of the prefix only, a BILOU tag in an IOBES file, a tag
+with an invisible type, a line of one column) and must be rejected at that line, in one line;
+6 of them also go through make_corpus.py with the project's params.
+
 Result when written (seed 1234): of 200 corpus files 67 were read and 133 rejected (the 120
 single mutations: 26 read, 94 rejected); all 80 params files were rejected with ParamsError,
 each message naming the broken key(s) (or, for unparsable YAML and bad UTF-8, file and line).
+(Entity types became any printable text without whitespace (issue 18), so three of the bad
+tags, B-PER-, B-1PER and B-PÉR, gave way to S-PER, U-LOC and a type with a soft hyphen, and a
+trailing tab is read as GermEval's first release has it: the counts stayed the same.)
 20 corpus files (10 read, 10 rejected) and 7 params files also went through the real
 ``workflow/scripts/make_corpus.py``: same verdict, one ``error:`` line, no traceback, and no
 output folder after a rejection.
@@ -46,6 +60,7 @@ import random
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,14 +68,24 @@ import yaml
 from project_copy import ROOT, tiny_params
 
 from nerhpo.core.config import ParamsError, load_params, load_schema
-from nerhpo.data.corpus import TAG_RE, CorpusError, format_corpus, read_corpus, write_corpus
+from nerhpo.data import tag_schemes
+from nerhpo.data.corpus import (
+    TAG_RE,
+    CorpusError,
+    format_corpus,
+    read_corpus,
+    read_corpus_with_stats,
+    write_corpus,
+)
 from nerhpo.data.demo import generate_corpus
 
 SCRIPT = ROOT / "workflow" / "scripts" / "make_corpus.py"
 N_CORPUS, N_SINGLE, N_CORPUS_SCRIPT = 200, 120, 20
 N_PARAMS, N_CROSS, N_PARAMS_SCRIPT = 80, 30, 7
-BAD_TAGS = ["B_PER", "X-LOC", "b-per", "", "B-", "I-", "BPER", "B-PER-", "B-1PER", "O-PER", "o"]
-BAD_TAGS += ["B-PER ", "B\u2013PER", "B-P\u00c9R", "B-LOC\u200b", "\u00a0O"]
+# Entity types are any printable text without whitespace (B-creative-work, B-1PER): these are
+# not, or not IOB2 (S-, U-). As many as before, so that the cases drawn stay what they were.
+BAD_TAGS = ["B_PER", "X-LOC", "b-per", "", "B-", "I-", "BPER", "S-PER", "U-LOC", "O-PER", "o"]
+BAD_TAGS += ["B-PER ", "B\u2013PER", "B-\u00adPER", "B-LOC\u200b", "\u00a0O"]
 
 
 # --------------------------------------------------------------------------- corpus cases
@@ -114,8 +139,11 @@ def m_drop_column(rng, lines):
 def m_add_column(rng, lines):
     i = rng.choice(token_lines(lines))
     cols = lines[i].split("\t")
-    cols.insert(rng.randrange(len(cols) + 1), rng.choice(["O", "", "NN", "B-PER"]))
+    at, value = rng.randrange(len(cols) + 1), rng.choice(["O", "", "NN", "B-PER"])
+    cols.insert(at, value)
     lines[i] = "\t".join(cols)
+    if at == len(cols) - 1 and value == "":  # a trailing tab (GermEval's first release has one)
+        return "same", None
     return "reject", i + 1
 
 
@@ -510,6 +538,16 @@ def run_script(params: dict | Path, tmp_path: Path) -> tuple[subprocess.Complete
     return proc, out
 
 
+# The corpus stage's options that read a file as the reader's defaults do (GermEval, IOB2, no
+# prefix; invisible characters kept, only reported): the cases above test the plain reader.
+CANONICAL = {
+    "format": "germeval",
+    "tag_scheme": "iob2",
+    "invisible": "keep",
+    "token_prefix": "none",
+}
+
+
 def test_corpus_fuzz_through_make_corpus_script(tmp_path):
     """10 read and 10 rejected cases through the real script: same verdict, clean output."""
     good = {}
@@ -534,7 +572,8 @@ def test_corpus_fuzz_through_make_corpus_script(tmp_path):
             train = work / "train.tsv"
             train.write_bytes(data)
             files = {"train": str(train), "dev": str(good["dev"]), "test": str(good["test"])}
-            proc, out = run_script(tiny_params(corpus={"source": "files", "files": files}), work)
+            corpus = {"source": "files", "files": files, **CANONICAL}
+            proc, out = run_script(tiny_params(corpus=corpus), work)
             where = f"case {n}: rc {proc.returncode}, stderr {proc.stderr[-2000:]!r}"
             assert "Traceback" not in proc.stderr, where
             if outcome == "read":
@@ -548,6 +587,244 @@ def test_corpus_fuzz_through_make_corpus_script(tmp_path):
                 expected = "error: " + result.replace(str(probe_path), str(train), 1)
                 assert proc.stderr.strip().splitlines() == [expected], where
                 assert not out.exists() or not any(out.rglob("*")), where
+
+
+# ------------------------------------------------------------- users' files in other forms
+# The corpus stage reads a user's file with the options of params corpus.* (auto everywhere,
+# invisible characters removed): the demo corpus written in other forms (CoNLL with tabs,
+# spaces or runs of spaces, CoNLL-2003's four columns and -DOCSTART-, IOB1/IOBES/BILOU, a
+# language prefix, invisible characters, trailing tabs, runs of blank lines) must read back to
+# the same sentences; with one breaking edit, be rejected at the edited line, in one line.
+N_FORMS, N_FORMS_SCRIPT = 100, 6
+USER_OPTIONS = {"tag_scheme": "auto", "invisible": "remove", "token_prefix": "auto"}
+FORM_FORMATS = ["germeval", "conll-tab", "conll-space", "conll-runs", "conll2003"]
+INVISIBLE = ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e"]
+OTHER_LETTERS = {"iobes": "U", "bilou": "S"}
+
+
+@dataclass
+class Form:
+    fmt: str
+    scheme: str
+    prefix: str
+    invisible: int
+    trailing: bool
+    blank_runs: bool
+
+    def name(self) -> str:
+        extras = [f"prefix {self.prefix}"] if self.prefix else []
+        extras += [f"{self.invisible} invisible"] if self.invisible else []
+        extras += ["trailing tabs"] * self.trailing + ["blank runs"] * self.blank_runs
+        return " ".join([self.fmt, self.scheme, *extras])
+
+
+def random_form(rng) -> Form:
+    return Form(
+        fmt=rng.choice(FORM_FORMATS),
+        scheme=rng.choice(tag_schemes.SCHEMES),
+        prefix=rng.choice(["", "", "de:", "en:", "nds:"]),
+        invisible=rng.choice([0, 0, 1, 5]),
+        trailing=rng.random() < 0.3,
+        blank_runs=rng.random() < 0.3,
+    )
+
+
+def form_row(form: Form, rng, position: int, token: str, tag: str, inner: str) -> str:
+    if form.fmt == "germeval":
+        line = f"{position}\t{token}\t{tag}\t{inner}"
+    elif form.fmt == "conll-tab":
+        line = f"{token}\t{tag}"
+    elif form.fmt == "conll-space":
+        line = f"{token} {tag}"
+    elif form.fmt == "conll-runs":
+        return f"{token}{' ' * rng.randint(1, 4)}NN{' ' * rng.randint(1, 4)}{tag}" + " " * (
+            rng.random() < 0.2
+        )
+    else:
+        line = f"{token} NN B-NP {tag}"
+    tab = form.trailing and "\t" in line and rng.random() < 0.2
+    return line + "\t" * tab
+
+
+def render(form: Form, rng, sentences) -> tuple[list[str], list[tuple[int, int]]]:
+    """The file's lines, and (line index, sentence number) of every token line."""
+    total = sum(len(s.tokens) for s in sentences)
+    hidden = set(rng.sample(range(total), form.invisible))
+    lines, where, count = [], [], 0
+    for n, s in enumerate(sentences):
+        if form.fmt == "conll2003" and n % 7 == 0:
+            lines += ["-DOCSTART- -X- -X- O", ""]
+        if form.fmt == "germeval" and s.comment is not None:
+            lines.append(f"#\t{s.comment}")
+        tags = tag_schemes.from_iob2(s.tags, form.scheme)
+        nested = tag_schemes.from_iob2(s.nested or ["O"] * len(s.tags), form.scheme)
+        for i, (token, tag, inner) in enumerate(zip(s.tokens, tags, nested)):
+            token = form.prefix + token
+            if count in hidden:  # never first: a BOM at the very start is the file's BOM
+                at = rng.randint(1, len(token))
+                token = token[:at] + rng.choice(INVISIBLE) + token[at:]
+            count += 1
+            where.append((len(lines), n))
+            lines.append(form_row(form, rng, i + 1, token, tag, inner))
+        lines += [""] * (1 + (rng.randint(1, 3) if form.blank_runs and rng.random() < 0.3 else 0))
+    return lines, where
+
+
+def set_field(form: Form, line: str, field: str, value: str) -> str:
+    """``line`` with its token or its (outer) tag replaced."""
+    sep = "\t" if "\t" in line else " "
+    cols = line.split(sep)
+    if form.fmt == "germeval":
+        cols[1 if field == "token" else 2] = value
+    else:
+        filled = [k for k, c in enumerate(cols) if c]
+        cols[filled[0] if field == "token" else filled[-1]] = value
+    return sep.join(cols)
+
+
+def token_of(form: Form, line: str) -> str:
+    cols = [c for c in line.replace("\t", " ").split(" ") if c]
+    return cols[1] if form.fmt == "germeval" else cols[0]
+
+
+# Breaking edits: (rng, form, lines, where) -> the 1-based line of the problem, or None where
+# the edit does not apply to the form.
+
+
+def u_only_invisible(rng, form, lines, where):
+    i, _ = rng.choice(where)
+    lines[i] = set_field(form, lines[i], "token", rng.choice(["\u200b", "\u00ad\u200d"]))
+    return i + 1
+
+
+def u_only_prefix(rng, form, lines, where):
+    if not form.prefix:
+        return None
+    i, _ = rng.choice(where)
+    lines[i] = set_field(form, lines[i], "token", form.prefix)
+    return i + 1
+
+
+def u_other_scheme(rng, form, lines, where):
+    """A tag of BILOU in an IOBES file (or the reverse), after the file's scheme has shown."""
+    if form.scheme not in OTHER_LETTERS:
+        return None
+    letters = tag_schemes.LETTERS[form.scheme][2:]
+    first = next(n for i, n in where if lines[i].split()[-1][0] in letters)
+    later = [i for i, n in where if n > first]
+    if not later:
+        return None
+    i = rng.choice(later)
+    lines[i] = set_field(form, lines[i], "tag", f"{OTHER_LETTERS[form.scheme]}-PER")
+    return i + 1
+
+
+def u_bad_type(rng, form, lines, where):
+    i, _ = rng.choice(where)
+    lines[i] = set_field(form, lines[i], "tag", rng.choice(["B-PER\u200b", "B-\u00adLOC", "B-"]))
+    return i + 1
+
+
+def u_one_column(rng, form, lines, where):
+    i, _ = rng.choice(where)
+    token = token_of(form, lines[i])
+    lines[i] = f"1\t{token}\tO" if form.fmt == "germeval" and lines[i].startswith("1\t") else token
+    return i + 1
+
+
+USER_EDITS = [u_only_invisible, u_only_prefix, u_other_scheme, u_bad_type, u_one_column]
+
+
+@functools.cache
+def user_form_cases() -> list[tuple[str, Form, bytes, int | None]]:
+    """(description, form, file content, line of the problem or None) for N_FORMS cases."""
+    rng = random.Random(1818)
+    cases = []
+    for n in range(N_FORMS):
+        form = random_form(rng)
+        lines, where = render(form, rng, demo()["train"])
+        line, name = None, form.name()
+        for k in range(len(USER_EDITS) if n % 2 else 0):  # the next edit that applies
+            edit = USER_EDITS[(n // 2 + k) % len(USER_EDITS)]
+            line = edit(rng, form, lines, where)
+            if line:
+                name += f" + {edit.__name__}"
+                break
+        cases.append((name, form, "\n".join(lines).encode(), line))
+    return cases
+
+
+def expected_key(form: Form):
+    conll = form.fmt != "germeval"
+    return [
+        (s.tokens, s.tags, None if conll else s.nested, None if conll else s.comment)
+        for s in demo()["train"]
+    ]
+
+
+def check_user_case(path: Path, form: Form, line) -> tuple[str, object]:
+    try:
+        sentences, stats = read_corpus_with_stats(path, "auto", **USER_OPTIONS)
+    except CorpusError as err:
+        msg = str(err)
+        assert "\n" not in msg and len(msg) < len(str(path)) + 250, msg[:500]
+        assert line is not None, f"valid file rejected: {msg}"
+        assert err.line == line and msg.startswith(f"{path}:{line}: "), msg
+        return "rejected", msg
+    except Exception as err:
+        pytest.fail(f"{path}: {type(err).__name__} instead of CorpusError: {err!s:.300}")
+    assert line is None, f"broken file accepted (problem on line {line})"
+    assert key(sentences) == expected_key(form)
+    assert stats.format == ("germeval" if form.fmt == "germeval" else "conll")
+    assert (stats.tag_scheme, stats.token_prefix) == (form.scheme, form.prefix)
+    assert sum(stats.invisible.values()) == form.invisible
+    assert all(TAG_RE.match(t) for s in sentences for t in s.tags)
+    return "read", sentences
+
+
+def test_user_forms_fuzz_in_process(tmp_path):
+    outcomes = {"read": 0, "rejected": 0}
+    for n, (name, form, data, line) in enumerate(user_form_cases()):
+        path = tmp_path / f"form{n:03d}.txt"
+        path.write_bytes(data)
+        try:
+            outcome, _ = check_user_case(path, form, line)
+        except AssertionError as err:
+            raise AssertionError(f"form case {n} ({name}): {err}") from None
+        outcomes[outcome] += 1
+    print(f"user forms fuzz: {outcomes}")
+    assert outcomes == {"read": N_FORMS // 2, "rejected": N_FORMS // 2}
+
+
+def test_user_forms_through_make_corpus_script(tmp_path):
+    """A few cases through the real script with the project's corpus.* defaults: the same
+    verdict and sentences; a rejection is one ``error:`` line and leaves no output."""
+    good = {}
+    for split in ("dev", "test"):
+        good[split] = tmp_path / f"{split}.tsv"
+        write_corpus(good[split], demo()[split])
+    cases = user_form_cases()
+    picked = [n for n in range(0, N_FORMS, 2)][:3] + [n for n in range(1, N_FORMS, 2)][:3]
+    for n in picked:
+        name, form, data, line = cases[n]
+        work = tmp_path / f"run{n:03d}"
+        work.mkdir()
+        train = work / "train.txt"
+        train.write_bytes(data)
+        outcome, result = check_user_case(train, form, line)
+        files = {"train": str(train), "dev": str(good["dev"]), "test": str(good["test"])}
+        proc, out = run_script(tiny_params(corpus={"source": "files", "files": files}), work)
+        where = f"form case {n} ({name}): rc {proc.returncode}, stderr {proc.stderr[-2000:]!r}"
+        assert "Traceback" not in proc.stderr, where
+        if outcome == "read":
+            assert proc.returncode == 0, where
+            back = [s[:2] for s in key(read_corpus(out / "train.tsv"))]
+            assert back == [s[:2] for s in key(result)], where
+            assert f"{train}: 30 sentences" in proc.stderr, where
+        else:
+            assert proc.returncode == 1, where
+            assert proc.stderr.strip().splitlines() == [f"error: {result}"], where
+            assert not out.exists() or not any(out.rglob("*")), where
 
 
 # --------------------------------------------------------------------------- params cases

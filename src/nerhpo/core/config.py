@@ -12,6 +12,8 @@ descriptions and the defaults in params.yaml.
 
 from __future__ import annotations
 
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -193,7 +195,9 @@ CROSS_KEY_CHECKS = (
     "or choice values on some parameter",
     "model.name_or_path scratch: model.scratch.hidden_size a multiple of num_heads, "
     "model.max_length at most model.scratch.max_length",
-    "corpus.source files: corpus.files.train, dev and test are not empty",
+    "corpus.source files: corpus.files.train, dev and test are not empty; corpus.parts: k/n "
+    "with 1 <= k <= n and n >= 2, and splits cut from one file cut it into the same number of "
+    "parts, take different ones, and no other split reads that file whole",
     "tag_families: O is not mapped (it is no entity type)",
 )
 
@@ -411,7 +415,54 @@ def _corpus(params) -> list[str]:
         f"corpus.files.{split}: empty, but corpus.source is 'files'"
         for split in ("train", "dev", "test")
         if _at(params, f"corpus.files.{split}") == ""
+    ] + _corpus_parts(params)
+
+
+def _corpus_parts(params) -> list[str]:
+    """corpus.parts: k/n with 1 <= k <= n and n >= 2; splits cut from one file cut it alike,
+    into different parts, and no split reads that file whole (the splits would overlap)."""
+    parts, files = _at(params, "corpus.parts"), _at(params, "corpus.files")
+    if not isinstance(parts, dict) or not isinstance(files, dict):
+        return []
+    problems, cuts = [], {}  # file -> [(split, part text, k, n)]
+    for split, text in parts.items():
+        if isinstance(text, str) and re.fullmatch(r"[0-9]+/[0-9]+", text):
+            k, n = (int(x) for x in text.split("/"))
+            if n < 2 or not 1 <= k <= n:
+                problems.append(
+                    f"corpus.parts.{split}: {text!r} is no part k/n with 1 <= k <= n and n >= 2"
+                )
+            elif isinstance(files.get(split), str) and files[split]:
+                cuts.setdefault(os.path.normpath(files[split]), []).append((split, text, k, n))
+    for path, cut in cuts.items():
+        problems += _overlaps(path, cut, files, set(parts))
+    return problems
+
+
+def _overlaps(path: str, cut: list, files: dict, named: set) -> list[str]:
+    """Problems of the splits ``cut`` from one file: another split (none in corpus.parts)
+    reads it whole, or two cut it differently or take the same part."""
+    whole = [
+        s
+        for s, f in files.items()
+        if isinstance(f, str) and f and os.path.normpath(f) == path and s not in named
     ]
+    problems = []
+    for i, (split, text, k, n) in enumerate(cut):
+        key = f"corpus.parts.{split}"
+        if whole:
+            problems.append(
+                f"{key}: {text!r} of {_short(path, 80)}, but corpus.files.{whole[0]} reads that "
+                "file whole (the splits would overlap)"
+            )
+        for other, other_text, k2, n2 in cut[:i]:
+            if n2 != n or k2 == k:
+                why = "takes the same part" if n2 == n else "cuts it into other parts"
+                problems.append(
+                    f"{key}: {text!r}, but corpus.parts.{other} {other_text!r} of the same file "
+                    f"{why} (the splits would overlap)"
+                )
+    return problems
 
 
 def _tag_families(params) -> list[str]:
