@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from nerhpo.core.errors import NerhpoError
+from nerhpo.training.families import model_type_of, unsupported_dropout
+
 CONTINUOUS = (
     "learning_rate",
     "weight_decay",
@@ -11,7 +14,21 @@ CONTINUOUS = (
 )
 
 
+class SearchSpaceError(NerhpoError, ValueError):
+    """A search space the encoder cannot follow."""
+
+
 # -- search space --------------------------------------------------------------------------
+def check_space(space: dict, model_dir) -> None:
+    """Refuse, in one line, a dropout hyperparameter that the encoder's family keeps nowhere
+    nerhpo knows: searching it would tune a value the model never uses. An encoder whose
+    config cannot be read here is left to the trials, which check it again."""
+    model_type = model_type_of(model_dir)
+    problem = unsupported_dropout(model_type, space) if model_type else None
+    if problem:
+        raise SearchSpaceError(problem)
+
+
 def tune_space(space: dict) -> dict:
     """params' search space -> Ray Tune distributions (shared by every algorithm)."""
     from ray import tune

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from nerhpo.core.hparams import HPARAMS
+from nerhpo.search.space import SearchSpaceError
 from nerhpo.search.study import METRIC
 from nerhpo.training.encoding import Encoded, TrialConfig, encode
+from nerhpo.training.families import unsupported_dropout
 
 
 # -- the trainable (runs inside Ray's worker processes) ----------------------------------------
@@ -37,6 +39,10 @@ def trainable(config: dict, payload: dict) -> None:
         cfg,
         data.tokenizer.pad_token_id,
     )
+    # the driver checks the space too (check_space), where it can read the encoder's config
+    problem = unsupported_dropout(trainer.model.config.model_type, config)
+    if problem:
+        raise SearchSpaceError(problem)
     checkpoint = tune.get_checkpoint()
     if checkpoint:
         with checkpoint.as_directory() as directory:

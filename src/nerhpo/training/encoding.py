@@ -51,6 +51,9 @@ class Encoded:
     word_counts: list[int]  # words per sentence (before truncation)
     truncated_words: int = 0
     gold: list[list[str]] = field(default_factory=list)
+    # per sentence, the word of each labelled subword: a word the tokenizer gives no subword
+    # (GermEval has a lone control character, "\x96") must not shift the words after it
+    words: list[list[int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -58,6 +61,31 @@ class Encoded:
     @property
     def tokens(self) -> int:
         return sum(len(x) for x in self.input_ids)
+
+    def word_tags(self, i: int, tags: list[str]) -> list[str]:
+        """Sentence ``i``'s tags per word from the tags of its labelled subwords; O elsewhere."""
+        if not self.words:
+            return tags + ["O"] * (self.word_counts[i] - len(tags))
+        out = ["O"] * self.word_counts[i]
+        for word, tag in zip(self.words[i], tags):
+            out[word] = tag
+        return out
+
+
+def align(word_ids: list[int | None], tags: list[str], label2id: dict[str, int]):
+    """Labels per subword (the word's label on its first subword, -100 on the rest and on
+    special tokens) and the word of each labelled subword."""
+    row, first, previous = [], [], None
+    for w in word_ids:
+        if w is None or w == previous:
+            row.append(IGNORE)
+        else:
+            if tags[w] not in label2id:
+                raise ValueError(f"label {tags[w]!r} is not in the model's label map")
+            row.append(label2id[tags[w]])
+            first.append(w)
+        previous = w
+    return row, first
 
 
 def encode(
@@ -70,24 +98,22 @@ def encode(
         truncation=True,
         max_length=max_length,
     )
-    ids, labels, counts, cut = [], [], [], 0
+    ids, labels, counts, words, cut, empty = [], [], [], [], 0, 0
     for i, s in enumerate(sentences):
-        word_ids = batch.word_ids(i)
-        row, previous = [], None
-        for w in word_ids:
-            if w is None or w == previous:
-                row.append(IGNORE)
-            else:
-                tag = s.tags[w]
-                if tag not in label2id:
-                    raise ValueError(f"label {tag!r} is not in the model's label map")
-                row.append(label2id[tag])
-            previous = w
-        seen = {w for w in word_ids if w is not None}
-        cut += len(s.tokens) - len(seen)
+        row, first = align(batch.word_ids(i), s.tags, label2id)
+        full = len(batch["input_ids"][i]) >= max_length  # words after the last seen were cut
+        after = len(s.tokens) - 1 - (first[-1] if first else -1)
+        cut += after if full else 0
+        empty += len(s.tokens) - len(first) - (after if full else 0)
         ids.append(batch["input_ids"][i])
         labels.append(row)
         counts.append(len(s.tokens))
+        words.append(first)
     if cut:
         log.warning("%d word(s) beyond the model's maximum length were cut off and count as O", cut)
-    return Encoded(ids, labels, counts, cut, [list(s.tags) for s in sentences])
+    if empty:
+        log.warning(
+            "%d word(s) give the tokenizer no subword (e.g. a control character) and count as O",
+            empty,
+        )
+    return Encoded(ids, labels, counts, cut, [list(s.tags) for s in sentences], words)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from nerhpo.core.errors import NerhpoError
+from nerhpo.training.families import dropout_layout
 from nerhpo.training.schedule import warmup_linear_decay
 
 log = logging.getLogger(__name__)
@@ -209,14 +210,44 @@ def _check_safe(path: Path) -> None:
 
 
 def load_tokenizer(name_or_path: str | Path):
+    """The model's tokenizer, offline. A byte-level BPE (RoBERTa, GPT-2) is loaded with
+    ``add_prefix_space=True``: nerhpo feeds pre-split words, and without it every word after the
+    first reached the model without its leading space (``ist``, not ``Ġist``). WordPiece and
+    SentencePiece tokenizers load as they are."""
+    tokenizer = auto_tokenizer(name_or_path)
+    if byte_level_prefix(tokenizer) is False:
+        tokenizer = auto_tokenizer(name_or_path, add_prefix_space=True)
+        if not byte_level_prefix(tokenizer):
+            log.warning(
+                "%s: byte-level tokenizer %s takes no add_prefix_space; pre-split words after "
+                "the first reach the model without their leading space",
+                name_or_path,
+                type(tokenizer).__name__,
+            )
+    return tokenizer
+
+
+def auto_tokenizer(name_or_path: str | Path, **kwargs):
     from transformers import AutoTokenizer
 
     try:
         return AutoTokenizer.from_pretrained(
-            str(name_or_path), local_files_only=True, trust_remote_code=False
+            str(name_or_path), local_files_only=True, trust_remote_code=False, **kwargs
         )
     except OSError as err:
         raise ModelLoadError(f"{name_or_path}: cannot load tokenizer offline: {err}") from None
+
+
+def byte_level_prefix(tokenizer) -> bool | None:
+    """Whether a byte-level pre-tokenizer adds a space before each word; None: not byte-level."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    pre = getattr(backend, "pre_tokenizer", None)
+    if pre is None:
+        return None
+    state = json.loads(pre.__getstate__())
+    parts = state.get("pretokenizers", [state]) if state.get("type") == "Sequence" else [state]
+    levels = [p for p in parts if p.get("type") == "ByteLevel"]
+    return bool(levels[0].get("add_prefix_space")) if levels else None
 
 
 FRESH_HEAD = frozenset({"classifier.weight", "classifier.bias"})
@@ -247,11 +278,6 @@ def load_token_classifier(
 
     path = Path(name_or_path)
     _check_safe(path)
-    kwargs = {}
-    if attention_dropout is not None:
-        kwargs["attention_probs_dropout_prob"] = attention_dropout
-    if hidden_dropout is not None:
-        kwargs["hidden_dropout_prob"] = hidden_dropout
     try:
         config = AutoConfig.from_pretrained(
             str(name_or_path),
@@ -260,8 +286,8 @@ def load_token_classifier(
             label2id={label: i for i, label in enumerate(labels)},
             local_files_only=True,
             trust_remote_code=False,
-            **kwargs,
         )
+        set_dropout_keys(config, attention_dropout, hidden_dropout)
         model, info = AutoModelForTokenClassification.from_pretrained(
             str(name_or_path),
             config=config,
@@ -283,13 +309,71 @@ def load_token_classifier(
     return model
 
 
+def set_dropout_keys(config, attention_dropout: float | None, hidden_dropout: float | None):
+    """Dropout under the config keys of the model's family (see nerhpo.training.families)."""
+    layout = dropout_layout(config.model_type)
+    if layout is None:
+        if attention_dropout is not None or hidden_dropout is not None:
+            warn_unknown_family(config.model_type)
+        return
+    for key, value in layout.keys(attention_dropout, hidden_dropout).items():
+        setattr(config, key, value)
+
+
+_WARNED: set[str] = set()
+
+
+def warn_unknown_family(model_type: str) -> None:
+    if model_type not in _WARNED:
+        _WARNED.add(model_type)
+        log.warning(
+            "model type %r: nerhpo knows no dropout keys for it; its own dropout is kept",
+            model_type,
+        )
+
+
 def set_dropout(model, attention_dropout: float, hidden_dropout: float) -> None:
-    """Change dropout in place (PBT perturbs it between epochs)."""
+    """Change dropout in place (PBT perturbs it between epochs), in the modules where the model's
+    family keeps it and in its config, so a saved checkpoint names the values it trained with."""
     import torch
 
+    layout = dropout_layout(model.config.model_type)
+    if layout is None:
+        warn_unknown_family(model.config.model_type)
+        return
+    attention = attention_dropouts(model, layout, attention_dropout)
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout) and id(module) not in attention:
+            module.p = hidden_dropout
+    set_dropout_keys(model.config, attention_dropout, hidden_dropout)
+
+
+def attention_dropouts(model, layout, p: float) -> set[int]:
+    """Set the attention dropout of every attention module of ``layout`` to ``p``: its nn.Dropout
+    (whose ``p`` the forward pass hands to the attention function) or its float. Returns the ids
+    of the nn.Dropout modules set; raises if the model has none where the table says."""
+    import torch
+
+    owned: set[int] = set()
+    found = 0
     for name, module in model.named_modules():
-        if isinstance(module, torch.nn.Dropout):
-            module.p = attention_dropout if "attention.self" in name else hidden_dropout
+        if not layout.is_attention(name):
+            continue
+        for attr in ("dropout", "attention_dropout"):
+            value = getattr(module, attr, None)
+            if isinstance(value, torch.nn.Dropout):
+                value.p = p
+                owned.add(id(value))
+                found += 1
+            elif isinstance(value, float):
+                setattr(module, attr, p)
+                found += 1
+    if not found:
+        raise ModelLoadError(
+            f"model type {model.config.model_type!r}: no attention dropout in modules matching "
+            f"{layout.attention_module!r}; this transformers version lays the model out otherwise"
+        )
+    return owned
 
 
 def load_finetuned(model_dir: str | Path):

@@ -95,7 +95,7 @@ def collate(data: Encoded, idx: list[int], pad_id: int, buckets=None) -> dict[st
 def predict(
     model, data: Encoded, pad_id: int, batch_size: int = 128, device=None
 ) -> list[list[str]]:
-    """Word-level tag predictions (first subword's label; truncated words are O)."""
+    """Word-level tag predictions (first subword's label; words without a subword are O)."""
     device = device or next(model.parameters()).device
     id2label = model.config.id2label
     was_training = model.training
@@ -112,7 +112,7 @@ def predict(
         for row, i in enumerate(idx):
             keep = np.asarray(data.labels[i]) != IGNORE
             tags = [id2label[int(p)] for p in pred[row, : len(data.labels[i])][keep]]
-            out[i] = tags + ["O"] * (data.word_counts[i] - len(tags))
+            out[i] = data.word_tags(i, tags)
     model.train(was_training)
     return out  # type: ignore[return-value]
 
