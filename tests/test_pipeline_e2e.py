@@ -104,6 +104,7 @@ def test_snakemake_builds_everything(snakemake_run):
         assert (root / "results/report" / png).stat().st_size > 1000
     check_comparison_and_sprint(root, sections["findings"])
     check_optuna_journal(root)
+    check_exported_model(root)
     corpus = json.loads((root / "results/corpus/corpus.json").read_text())
     assert [corpus["splits"][s]["sentences"] for s in ("train", "dev", "test")] == [60, 30, 30]
     assert "| train" in sections["corpus"]
@@ -241,6 +242,30 @@ def test_a_finished_run_is_extended_not_restarted(snakemake_run):
     finally:
         (root / "params.yaml").write_text(old)
     assert scheduled(root) == {}
+
+
+def check_exported_model(root):
+    """A study's model copied out with its card: plain transformers loads it, and the card holds
+    the evaluation's F1 on every variant."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    card = (root / "results/hpo/original/cased/asha/model/README.md").read_text()
+    assert "| HPO algorithm | asha |" in card and "Not in this copy" in card
+    out = root / "exported"
+    study = ["--family", "original", "--variant", "cased", "--algorithm", "asha"]
+    run(["python", "workflow/scripts/export_model.py", *study, "--out", str(out)], root)
+    model = AutoModelForTokenClassification.from_pretrained(out)
+    AutoTokenizer.from_pretrained(out)
+    assert set(model.config.id2label.values()) == set(json.loads((out / "labels.json").read_text()))
+    scores = json.loads((root / "results/eval/original/cased/asha.json").read_text())["scores"]
+    card = (out / "README.md").read_text()
+    for variant in VARIANT_COLUMNS:
+        dev, test = scores["dev"][variant]["f1"], scores["test"][variant]["f1"]
+        assert f"| {variant} | {dev:.4f} | {test:.4f} |" in card
+    again = run(
+        ["python", "workflow/scripts/export_model.py", *study, "--out", str(out)], root, check=False
+    )
+    assert again.returncode == 1 and "exists and is not empty" in again.stderr
 
 
 def check_optuna_journal(root):

@@ -376,8 +376,13 @@ def describe_corpus(params: dict) -> str:
         d = corpus["demo"]
         sizes = f"{d['train_sentences']}/{d['dev_sentences']}/{d['test_sentences']}"
         return f"demo ({sizes} sentences, seed {params['seed']})"
-    f = corpus["files"]
-    return f"{corpus['format']} files {f['train']}, {f['dev']}, {f['test']}"
+    parts = corpus.get("parts", {})
+    files = [
+        f"{split} {Path(path).name}" + (f" (part {parts[split]})" if split in parts else "")
+        for split, path in corpus["files"].items()
+    ]
+    fmt = "" if corpus["format"] == "auto" else f"{corpus['format']} "
+    return f"{fmt}files {', '.join(files)}"
 
 
 def describe_model(params: dict) -> str:

@@ -23,7 +23,7 @@ from nerhpo.core.atomic import (
 from nerhpo.core.hparams import HPARAMS
 from nerhpo.search.algorithms import search_parts
 from nerhpo.search.identity import saved_state_matches, study_fingerprint
-from nerhpo.search.space import grid_space, tune_space
+from nerhpo.search.space import check_space, grid_space, tune_space
 from nerhpo.search.study import METRIC, Study, StudyFailed
 from nerhpo.search.trainable import CHECKPOINT_TOKENIZER, trainable
 from nerhpo.search.tune_files import read_progress, trial_number
@@ -256,6 +256,7 @@ def run_study(study: Study) -> dict:
     started = time.time()
     fingerprint = study_fingerprint(study)
     payload = prepare_payload(study, fingerprint)
+    check_space(hpo["search_space"], study.model_dir)  # before Ray starts: one line, no trial
     init_ray(study)
     stage_driver_files_apart()
     resources = {"cpu": hpo["cpus_per_trial"], "gpu": hpo["gpus_per_trial"]}
@@ -423,6 +424,7 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
     """Copy the best checkpoint (weights, tokenizer, label map) to model/ and write best.json."""
     from nerhpo.search.ray_compat import trial_ids
     from nerhpo.training.model import load_tokenizer
+    from nerhpo.training.model_card import write_model_card
 
     candidates = []
     ids = trial_ids(grid_result)
@@ -440,6 +442,16 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
     negative_f1, _, _, checkpoint, metrics = min(candidates, key=lambda c: c[:3])
     f1 = -negative_f1
     config = {k: metrics[f"hp_{k}"] for k in HPARAMS}
+    best = {
+        "family": study.family,
+        "train_variant": study.variant,
+        "algorithm": study.algorithm,
+        "trial_id": metrics["trial_id"],
+        "dev_f1": f1,
+        "epoch": int(metrics["training_iteration"]),
+        "config": config,
+        "seed": study.seed,
+    }
     with atomic_directory(out / "model") as tmp:
         with checkpoint.as_directory() as directory:
             for name in ("model.safetensors", "config.json"):
@@ -451,15 +463,6 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
             else:  # a checkpoint written before checkpoints carried the tokenizer
                 load_tokenizer(study.model_dir).save_pretrained(tmp)
         atomic_write_json(tmp / "labels.json", study.labels)
-    best = {
-        "family": study.family,
-        "train_variant": study.variant,
-        "algorithm": study.algorithm,
-        "trial_id": metrics["trial_id"],
-        "dev_f1": f1,
-        "epoch": int(metrics["training_iteration"]),
-        "config": config,
-        "seed": study.seed,
-    }
+        write_model_card(tmp, best, study.labels, study.corpus, str(study.model_dir))
     atomic_write_json(out / "best.json", best)
     return best

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nerhpo.data.tags import family_labels
+from nerhpo.training.model_card import corpus_description
 
 ALGORITHMS = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
 
@@ -33,6 +34,7 @@ class Study:
     defaults: dict  # params["train"]
     max_length: int
     seed: int
+    corpus: str = ""  # one line on where the sentences come from, for the model card
 
     @property
     def tag(self) -> str:
@@ -66,4 +68,5 @@ def make_study(
         defaults=params["train"],
         max_length=params["model"]["max_length"],
         seed=params["seed"] if seed is None else int(seed),
+        corpus=corpus_description(params["corpus"]),
     )

@@ -3,8 +3,9 @@
 Why: an exported model/ folder is loaded by people who never saw the study: the card says what
 it was trained on (corpus, tag family, training variant), how it was chosen (algorithm,
 hyperparameters, dev F1) and how to use it with plain transformers. The HPO stage writes it at
-export time; the evaluation stage, which runs later, fills in the F1 table with
-:func:`add_scores`.
+export time; the F1 on every casing variant comes later, from the evaluation stage, and
+``workflow/scripts/export_model.py`` puts it into the card of a copy made for shipping
+(:func:`add_scores`): the study's own model/ is a stage output and stays as the stage wrote it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from nerhpo.core.hparams import HPARAMS
 CARD = "README.md"
 SCORES_START = "<!-- nerhpo:scores:start -->"
 SCORES_END = "<!-- nerhpo:scores:end -->"
-NOT_YET = "Not evaluated yet: the evaluation stage adds dev and test F1 on every casing variant."
+NOT_YET = (
+    "Not in this copy: the evaluation stage scores every casing variant (results/eval/); "
+    "`python workflow/scripts/export_model.py` copies the model out with those scores here."
+)
 
 
 def corpus_description(corpus: dict) -> str:
