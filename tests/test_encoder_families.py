@@ -18,6 +18,8 @@ import pytest
 import torch
 
 from nerhpo.data.corpus import Sentence, write_corpus
+from nerhpo.training.evaluate import evaluate_model
+from nerhpo.training.families import dropout_layout
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
 WORDS = ["Angela", "Merkel", "besucht", "das", "Bundeskanzleramt", "in", "Berlin", "."]
@@ -488,11 +490,13 @@ def test_fine_tune_export_score_and_plain_transformers(encoders, family, tmp_pat
     assert f"| cased | {scores['dev_f1']:.4f} | {scores['test_f1']:.4f} |" in card
 
 
-# -- one real study: Ray Tune on a DistilBERT, end to end --------------------------------------
+# -- one real study per family: Ray Tune, export, evaluation ------------------------------------
 @pytest.mark.slow
-def test_a_distilbert_study_exports_the_trials_dropout(encoders, tmp_path):
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_a_study_exports_the_trials_dropout_and_is_evaluated(encoders, family, tmp_path):
     """Two random-search trials of one epoch on a tiny GermEval-format corpus: the exported best
-    model's config carries the chosen trial's dropout under DistilBERT's own keys."""
+    model's config carries the chosen trial's dropout under the family's own keys, and the
+    evaluation stage's scoring reads it."""
     import ray
     import yaml
     from project_copy import ROOT, deep_update
@@ -515,10 +519,10 @@ def test_a_distilbert_study_exports_the_trials_dropout(encoders, tmp_path):
             "hpo": {"num_samples": 2, "max_epochs": 1, "concurrency": 1, "search_space": space},
         },
     )
-    check_space(space, encoders["distilbert"])
-    data = write_data(tmp_path / "data")
+    check_space(space, encoders[family])
+    data = write_data(tmp_path / "data" / "original" / "cased")
     study = make_study(
-        params, "original", "cased", "random", data, encoders["distilbert"], tmp_path / "hpo"
+        params, "original", "cased", "random", data, encoders[family], tmp_path / "hpo"
     )
     try:
         run_study(study)
@@ -526,8 +530,13 @@ def test_a_distilbert_study_exports_the_trials_dropout(encoders, tmp_path):
         ray.shutdown()
     best = json.loads((tmp_path / "hpo/best.json").read_text())
     saved = json.loads((tmp_path / "hpo/model/config.json").read_text())
-    assert saved["model_type"] == "distilbert"
-    assert saved["attention_dropout"] == pytest.approx(best["config"]["attention_dropout"])
-    assert saved["dropout"] == pytest.approx(best["config"]["hidden_dropout"])
-    assert saved["dropout"] != 0.1 and saved["attention_dropout"] != 0.1  # not the defaults
+    layout = dropout_layout(saved["model_type"])
+    assert saved["model_type"] == family
+    assert saved[layout.attention_key] == pytest.approx(best["config"]["attention_dropout"])
+    assert saved[layout.hidden_key] == pytest.approx(best["config"]["hidden_dropout"])
+    assert saved[layout.hidden_key] != 0.1 and saved[layout.attention_key] != 0.1  # tuned
     assert saved["id2label"]["0"] == "O"
+    result = evaluate_model(tmp_path / "hpo/model", tmp_path / "data", "original", ["cased"], 64)
+    assert set(result["scores"]) == {"dev", "test"}
+    assert result["scores"]["dev"]["cased"]["sentences"] == 6
+    assert 0.0 <= result["scores"]["test"]["cased"]["f1"] <= 1.0
