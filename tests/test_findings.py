@@ -237,7 +237,23 @@ def write_fixture(tmp_path: Path) -> tuple[Path, Path]:
         (study / "best.json").write_text(json.dumps(best), encoding="utf-8")
         summary = {"trials": len(frame), "epochs": int(frame["epochs"].sum()), "wall_seconds": 1}
         (study / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+        write_eval(results, algorithm, 0.8 + 0.01 * k)
     return params_path, results
+
+
+def write_eval(results: Path, algorithm: str, f1: float) -> None:
+    """The study's evaluation file (the casing part of the findings reads it)."""
+    per_variant = {"cased": f1, "uncased": f1 - 0.2}
+    scores = {
+        split: {
+            v: {"f1": x, "per_type": {"PER": {"f1": x, "support": 5}}}
+            for v, x in per_variant.items()
+        }
+        for split in ("dev", "test")
+    }
+    path = results / "eval" / "original" / "cased" / f"{algorithm}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"scores": scores}), encoding="utf-8")
 
 
 def test_script_writes_outputs(tmp_path):
@@ -247,7 +263,8 @@ def test_script_writes_outputs(tmp_path):
     out = tmp_path / "findings"
     args = Namespace(params=str(params_path), results=str(results), out=str(out), margin=0.1)
     cli.run(load_script().main, args)
-    names = {"findings.md", "importance.csv", "border.json", "comparison.json"} | {
+    names = {"findings.md", "importance.csv", "border.json", "comparison.json", "casing.json"} | {
+        "casing.png",
         "compare_anytime.png",
         "compare_retrain.png",
         "importance.png",
@@ -259,12 +276,17 @@ def test_script_writes_outputs(tmp_path):
     assert "has the highest mean best dev F1" in text and "bad" in text
     assert "Winner on the mean best dev F1 of study: `asha`" in text
     assert "only compared algorithm" in text
+    assert text.index("### All main studies") < text.index("### Casing robustness")
+    assert text.index("### Casing robustness") < text.index("### Hyperparameter importance")
     assert list(pd.read_csv(out / "importance.csv").columns) == ["param", "importance", "std"]
     assert json.loads((out / "border.json").read_text())["margin"] == 0.1
     first = (out / "importance.png").read_bytes()
     cli.run(load_script().main, args)
     assert (out / "importance.png").read_bytes() == first  # same results, same bytes
 
+    (results / "eval" / "original" / "cased" / "pbt.json").unlink()
+    with pytest.raises(SystemExit, match="error: missing input file .*eval/original/cased/pbt"):
+        cli.run(load_script().main, args)
     (results / "hpo" / "original" / "cased" / "pbt" / "best.json").unlink()
     with pytest.raises(SystemExit, match="error: missing input file .*pbt/best.json"):
         cli.run(load_script().main, args)

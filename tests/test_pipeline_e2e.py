@@ -330,9 +330,11 @@ def check_comparison_and_sprint(root, findings_section):
         "Winner on the mean re-trained dev F1",
         "training-seed noise",
         "Progressive-fidelity sprint",
+        "Casing robustness",
+        "Which training variant is the most casing-robust?",
     ):
         assert words in findings_section, words
-    for png in ("compare_anytime.png", "compare_retrain.png"):
+    for png in ("compare_anytime.png", "compare_retrain.png", "casing.png"):
         assert (root / "results/findings" / png).stat().st_size > 1000
 
 

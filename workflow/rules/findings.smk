@@ -15,6 +15,7 @@ rule findings:
         importance="results/findings/importance.csv",
         border="results/findings/border.json",
         comparison="results/findings/comparison.json",
+        casing="results/findings/casing.json",
         figures=report(
             expand(
                 "results/findings/{name}.png",
@@ -24,6 +25,7 @@ rule findings:
                     "lr_warmup_heatmap",
                     "compare_anytime",
                     "compare_retrain",
+                    "casing",
                 ],
             ),
             caption="../report/findings.rst",

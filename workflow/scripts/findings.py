@@ -2,13 +2,16 @@
 hyperparameters matter (fANOVA), which best values sit at a search-space border, and how
 learning rate interacts with batch size and warm-up.
 
-Also the fair comparison of the algorithms (hpo.compare: repeated studies with other HPO
-seeds, their best configurations re-trained with other training seeds; results/repeats,
-results/retrain) and, if sprint.enabled, the progressive-fidelity sprint (results/sprint).
+Also the casing robustness of the best models (F1 on every casing variant per training
+variant, the drops, the price of robustness, per entity type, beside the literature), the fair
+comparison of the algorithms (hpo.compare: repeated studies with other HPO seeds, their best
+configurations re-trained with other training seeds; results/repeats, results/retrain) and, if
+sprint.enabled, the progressive-fidelity sprint (results/sprint).
 
-Reads results/hpo (and results/eval for reporting test F1 of the chosen models); writes
-findings.md, importance.csv, border.json, comparison.json, sprint.json (if enabled) and the
-figures into --out. The same results give byte-identical output.
+Reads results/hpo, results/eval (every best model on every casing variant; a missing file is an
+error naming it), results/repeats, results/retrain and results/sprint; writes findings.md,
+importance.csv, border.json, comparison.json, casing.json, sprint.json (if enabled) and the
+figures (casing.png among them) into --out. The same results give byte-identical output.
 """
 
 from nerhpo.core import cli
@@ -18,7 +21,7 @@ from nerhpo.core.config import load_params
 def main(args):
     from pathlib import Path
 
-    from nerhpo.analysis import compare, findings, sprint
+    from nerhpo.analysis import casing, compare, findings, sprint
     from nerhpo.core.atomic import atomic_write_json, atomic_write_text
 
     params = load_params(args.params)
@@ -32,13 +35,17 @@ def main(args):
         best = findings.load_best(args.results, *studies)
         test_scores = findings.load_test_scores(args.results, best)
         repeats = compare.load_repeats(params, args.results, retrain=hpo["retrain_seeds"] > 0)
+        evals = casing.load_evals(args.results, *studies)
+        seed_noise = casing.load_seed_noise(args.results, params)
         sprint_data = (
             sprint.load_sprint(params, args.results) if params["sprint"]["enabled"] else None
         )
-    except (findings.FindingsError, compare.CompareError) as err:
+    except (findings.FindingsError, compare.CompareError, casing.CasingError) as err:
         raise cli.UserError(str(err)) from None
     out = Path(args.out)
     comparison = compare.to_json(repeats)
+    robustness = casing.compute(evals, seed_noise)
+    casing.write_figure(robustness, out)
     compare.write_figures(repeats, out)
     seed_std = comparison["verdict"].get("seed_std")
     sprint_text = None
@@ -61,9 +68,11 @@ def main(args):
         seed=seed,
         comparison=compare.markdown(params, repeats, figure="results/findings/compare_anytime.png")
         + "\n\n![re-trained winners](results/findings/compare_retrain.png)",
+        casing=casing.markdown(robustness, figure="results/findings/casing.png"),
         sprint=sprint_text,
     )
     atomic_write_json(out / "comparison.json", comparison)
+    atomic_write_json(out / "casing.json", casing.to_json(robustness))
     atomic_write_text(out / "importance.csv", importances.to_csv(index=False, float_format="%.6g"))
     atomic_write_json(out / "border.json", {"margin": margin, "flags": flags})
     findings.write_figures(importances, pats, out)

@@ -601,12 +601,15 @@ def findings_markdown(
     seed: int | None = None,
     title: str = "## Findings",
     comparison: str | None = None,
+    casing: str | None = None,
     sprint: str | None = None,
 ) -> str:
     """The README's "Findings" section; every claim carries its number, spread and n.
 
     ``comparison`` (repeated studies, re-trained winners; nerhpo.analysis.compare) comes first, as the
-    answer to "which method to trust"; ``sprint`` (nerhpo.analysis.sprint) after the heat maps.
+    answer to "which method to trust"; ``casing`` (nerhpo.analysis.casing) right after the
+    algorithms, as the answer to "which training variant is robust"; ``sprint``
+    (nerhpo.analysis.sprint) after the heat maps.
     """
     parts = [title] if title else []
     parts += _overview_part(trials)
@@ -614,6 +617,8 @@ def findings_markdown(
         parts.append(comparison.strip())
         parts.append("### All main studies (one HPO seed each)")
     parts += _algorithms_part(best, test_scores)
+    if casing:
+        parts.append(casing.strip())
     parts += _importance_part(importances, seed)
     parts += _borders_part(flags, best, margin)
     parts += _patterns_part(pats)

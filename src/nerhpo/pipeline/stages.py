@@ -291,6 +291,8 @@ PLOTS = (
     "results/findings/importance.png",
     "results/findings/compare_anytime.png",
     "results/findings/compare_retrain.png",
+    "results/findings/casing.png",
+    "results/corpus/lengths.png",
 )
 
 _FIELD = re.compile(r"\{([a-z_][a-z0-9_.]*)\}")
