@@ -246,7 +246,9 @@ def verdict(summary: pd.DataFrame, repeats: Sequence[Repeat]) -> dict:
                     for r in repeats
                     if r.algorithm == a and r.family == f and r.variant == v
                 ]
-                for a, f, v in {(r.algorithm, r.family, r.variant) for r in repeats}
+                # sorted: a set's order follows string hashing, which differs per process,
+                # and the sum's order would move the last bits of the result
+                for a, f, v in sorted({(r.algorithm, r.family, r.variant) for r in repeats})
             ]
         )[0],
     )
