@@ -321,3 +321,22 @@ def test_sigkill_and_resume(workdir, tmp_path):
     assert trained_before <= {p.name for p in reported}
     for name in trained_before:
         assert len(pd.read_csv(out / "tune" / name / "progress.csv")) <= 4
+
+
+def test_the_epoch_line_names_loss_f1_speed_and_the_study_eta():
+    from types import SimpleNamespace
+
+    from nerhpo.search.runner import epoch_line
+
+    progress = SimpleNamespace(epochs=5, best=0.81234, eta_seconds=lambda: 35.4)
+    result = {
+        "training_iteration": 2,
+        "train_loss": 0.1189,
+        "dev_f1": 0.77031,
+        "train_tokens": 21900,
+        "train_seconds": 2.0,
+    }
+    assert epoch_line("abc_00001", result, 3, progress) == (
+        "trial abc_00001 epoch 2/3: loss 0.119, dev F1 0.7703, 10,950 training tokens/s; "
+        "study: 5 epoch(s) done, best 0.8123, ETA <= 35 s"
+    )

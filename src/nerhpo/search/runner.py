@@ -52,11 +52,32 @@ def _progress_callback(study: Study):
 
     total = study.hpo["num_samples"]
 
+    planned = total * study.hpo["max_epochs"]
+    at_once = max(1, study.hpo["concurrency"])
+
     class Progress(Callback):
-        """One line per finished trial instead of Ray's tables."""
+        """One line per epoch and per finished trial instead of Ray's tables. The ETA is an
+        upper bound: the epochs not yet run, as if no trial were stopped early, at the mean
+        epoch time measured so far, ``concurrency`` at a time."""
 
         def __init__(self):
             self.done = 0
+            self.epochs = 0
+            self.seconds = 0.0
+            self.best = None
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            self.epochs += 1
+            self.seconds += float(result.get("epoch_seconds") or 0.0)
+            f1 = result.get(METRIC)
+            if f1 is not None and (self.best is None or f1 > self.best):
+                self.best = f1
+            line = epoch_line(trial.trial_id, result, study.hpo["max_epochs"], self)
+            print(f"[{study.tag}] {line}", flush=True)
+
+        def eta_seconds(self) -> float:
+            mean = self.seconds / max(1, self.epochs)
+            return max(0, planned - self.epochs) * mean / at_once
 
         def _line(self, trial, status):
             self.done += 1
@@ -81,6 +102,23 @@ def _progress_callback(study: Study):
                 print(f"[{study.tag}] trial {trial.trial_id}: {_one_line(error)}", flush=True)
 
     return Progress()
+
+
+def epoch_line(trial_id: str, result: dict, max_epochs: int, progress) -> str:
+    """The epoch's line in the study's log: trial, epoch, training loss, dev F1, training speed,
+    and the study so far (epochs, best dev F1, ETA)."""
+    seconds = float(result.get("train_seconds") or 0.0)
+    tokens = result.get("train_tokens")
+    speed = f", {tokens / seconds:,.0f} training tokens/s" if tokens and seconds > 0 else ""
+    loss = result.get("train_loss")
+    f1 = result.get(METRIC)
+    return (
+        f"trial {trial_id} epoch {result.get('training_iteration', '?')}/{max_epochs}: "
+        + (f"loss {loss:.3f}, " if loss is not None else "")
+        + (f"dev F1 {f1:.4f}" if f1 is not None else "no dev F1")
+        + f"{speed}; study: {progress.epochs} epoch(s) done, best {progress.best or 0:.4f}, "
+        f"ETA <= {progress.eta_seconds():.0f} s"
+    )
 
 
 def _trial_error(trial) -> BaseException | None:
