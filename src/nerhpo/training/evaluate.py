@@ -15,6 +15,7 @@ import time
 import warnings
 from pathlib import Path
 
+from nerhpo.core.progress import progress
 from nerhpo.data.corpus import Sentence, read_corpus
 from nerhpo.training.model import load_finetuned
 
@@ -145,7 +146,7 @@ def evaluate_model(
         max_length = limit
     scores: dict[str, dict[str, dict]] = {split: {} for split in splits}
     with torch.no_grad():
-        for variant in variants:
+        for variant in progress(variants, f"scoring {family} on {len(variants)} variants"):
             for split in splits:
                 path = Path(data_root) / family / variant / f"{split}.tsv"
                 result = evaluate_split(model, tokenizer, label2id, path, max_length, batch_size)

@@ -108,6 +108,7 @@ def pretrain(
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
 
     from nerhpo.core.atomic import atomic_directory
+    from nerhpo.core.progress import progress
     from nerhpo.training.precision import use_bf16
 
     quiet_transformers()
@@ -149,7 +150,7 @@ def pretrain(
     for epoch in range(epochs):
         rng.shuffle(batches)
         total, count = 0.0, 0
-        for idx in batches:
+        for idx in progress(batches, f"pretrain epoch {epoch + 1}/{epochs}"):
             batch = collator([{"input_ids": encoded[i]} for i in idx]).to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 loss = masked_lm_loss(model, batch)
