@@ -35,6 +35,19 @@ setup() {
     fi
 }
 
+system_packages() {
+    # tmux: the status view's watch mode is tested in a real terminal (tests/test_status.py).
+    # slurm-wlm is installed by workflow/scripts/slurm_cluster.sh when its tests start it.
+    if ! command -v tmux >/dev/null; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "[setup] installing tmux (apt-get)" >&2
+            apt-get update -qq >/dev/null && apt-get install -y -qq tmux >/dev/null
+        else
+            echo "[setup] tmux is missing: install it (e.g. apt-get install tmux)" >&2
+        fi
+    fi
+}
+
 checks() {
     echo "[checks] ruff, snakefmt, snakemake --lint, lint-imports, dvc.yaml current" >&2
     ruff check src tests workflow
@@ -58,6 +71,7 @@ case "$cmd" in
         ;;
     test)
         setup
+        system_packages
         checks
         if [ "${1:-}" = fast ]; then
             python -m pytest -q -m "not slow" --timeout 600
