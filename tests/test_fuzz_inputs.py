@@ -942,9 +942,10 @@ def p_bad_entity_type(rng, params):
     family = params["tag_families"]["simple"]
     if rng.random() < 0.5:
         name = rng.choice(sorted(family))
-        family[name] = rng.choice(["per son", "1PER", "", "PER-X"])
+        # an entity type is any run of non-space characters (B-creative-work is a real one)
+        family[name] = rng.choice(["per son", "1 PER", "", "PER\tX"])
         return ("tag_families", "simple", name), ["tag_families.simple." + name]
-    name = rng.choice(["per derived", "X-Y", "9PER"])
+    name = rng.choice(["per derived", "X Y", " 9PER"])
     family[name] = "PER"
     return ("tag_families", "simple", name), [("tag_families.simple", repr(name))]
 
