@@ -275,7 +275,7 @@ def check_optuna_journal(root):
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    storage = JournalStorage(JournalFileBackend(str(root / "results/optuna.journal")))
+    storage = JournalStorage(JournalFileBackend(str(root / "results/report/optuna.journal")))
     names = optuna.get_all_study_names(storage)
     assert len([n for n in names if n.startswith("hpo/")]) == 18
     assert {"repeats/original/cased/asha/r1", "sprint/cheap", "sprint/full"} <= set(names)

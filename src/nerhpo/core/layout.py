@@ -58,7 +58,7 @@ FINDINGS_DIR = "results/findings"
 FINDINGS_FILE = "results/findings/findings.md"
 REPORT_DIR = "results/report"
 REPORT_TABLES = "results/report/tables.md"
-OPTUNA_JOURNAL = "results/optuna.journal"  # every study, for optuna-dashboard
+OPTUNA_JOURNAL = "results/report/optuna.journal"  # every study, for optuna-dashboard
 README = "README.md"
 
 # logs
