@@ -85,10 +85,14 @@ def tiny_hpo_params(**edits):
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """Tiny demo data (one family/variant) and a pretrained tiny encoder, made once."""
+    return make_workdir(tmp_path_factory.mktemp("hpo"))
+
+
+def make_workdir(root):
+    """Tiny demo data (original/cased) and a pretrained tiny encoder under ``root``."""
     from nerhpo.data.build import build_corpus, build_variant
     from nerhpo.training.pretraining import run_pretrain
 
-    root = tmp_path_factory.mktemp("hpo")
     params = tiny_hpo_params()
     build_corpus(params["corpus"], params["seed"], root / "data/corpus")
     build_variant(root / "data/corpus", {}, "cased", 1, 0.5, root / "data/variants/original/cased")

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 from project_copy import ROOT
-from test_hpo import hpo_cmd, tiny_hpo_params
+from test_hpo import hpo_cmd, make_workdir, tiny_hpo_params
 
 from nerhpo.analysis.status import (
     driver_folder,
@@ -193,15 +193,7 @@ def wait_for(read, ok, seconds: float):
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """Tiny demo data (original/cased) and a pretrained tiny encoder, as test_hpo's workdir."""
-    from nerhpo.data.build import build_corpus, build_variant
-    from nerhpo.training.pretraining import run_pretrain
-
-    root = tmp_path_factory.mktemp("status")
-    params = tiny_hpo_params()
-    build_corpus(params["corpus"], params["seed"], root / "data/corpus")
-    build_variant(root / "data/corpus", {}, "cased", 1, 0.5, root / "data/variants/original/cased")
-    run_pretrain(params, root / "data/corpus/train.tsv", root / "results/pretrained", threads=1)
-    return root
+    return make_workdir(tmp_path_factory.mktemp("status"))
 
 
 @pytest.fixture(scope="module")
