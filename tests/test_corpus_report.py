@@ -65,9 +65,10 @@ def test_unseen_counts_mentions_by_type_and_text():
 
 def test_warnings_name_types_train_lacks_and_family_keys_the_corpus_lacks():
     tok = train_wordpiece([" ".join(s.tokens) for s in TRAIN + DEV + TEST], 200)
+    splits = {"train": TRAIN, "dev": DEV, "test": TEST}
     report = cr.corpus_report(
-        {"train": TRAIN, "dev": DEV, "test": TEST},
-        tok,
+        splits,
+        {name: cr.subword_lengths(split, tok) for name, split in splits.items()},
         max_length=8,
         families={"original": {}, "simple": {"LOCderiv": "LOC", "PERpart": "PER"}},
     )

@@ -89,8 +89,7 @@ def subword_lengths(sentences: list[Sentence], tokenizer) -> list[int]:
     return [len(ids) for ids in batch["input_ids"]]
 
 
-def split_stats(sentences: list[Sentence], tokenizer, max_length: int) -> dict:
-    subwords = subword_lengths(sentences, tokenizer)
+def split_stats(sentences: list[Sentence], subwords: list[int], max_length: int) -> dict:
     types = Counter(e.type for s in sentences for e in entities(s))
     return {
         "sentences": len(sentences),
@@ -144,9 +143,14 @@ def warnings(stats: dict, families: dict[str, dict[str, str]]) -> list[str]:
 
 
 def corpus_report(
-    splits: dict[str, list[Sentence]], tokenizer, max_length: int, families: dict
+    splits: dict[str, list[Sentence]],
+    lengths: dict[str, list[int]],
+    max_length: int,
+    families: dict,
 ) -> dict:
-    stats = {split: split_stats(splits[split], tokenizer, max_length) for split in SPLITS}
+    """``lengths``: each split's subword lengths (:func:`subword_lengths`), tokenised once for
+    the statistics and the figure."""
+    stats = {split: split_stats(splits[split], lengths[split], max_length) for split in SPLITS}
     report = {
         "max_length": max_length,
         "splits": stats,
@@ -213,11 +217,10 @@ def markdown(report: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def lengths_figure(splits: dict[str, list[Sentence]], tokenizer, max_length: int, out: Path):
+def lengths_figure(lengths: dict[str, list[int]], max_length: int, out: Path):
     """Sentence lengths in subwords per split, with the cut at ``max_length`` drawn in."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    lengths = {split: subword_lengths(splits[split], tokenizer) for split in SPLITS}
     top = max(max(v) for v in lengths.values())
     bins = np.linspace(0, max(top, max_length) + 1, 40)
     for split, style in zip(SPLITS, ("-", "--", ":")):
@@ -248,13 +251,14 @@ def write_corpus_report(
     splits: dict[str, list[Sentence]], tokenizer, max_length: int, families: dict, out_dir
 ) -> dict:
     """corpus.json, corpus.md and lengths.png, all or none (a folder swapped in at the end)."""
-    report = corpus_report(splits, tokenizer, max_length, families)
+    lengths = {split: subword_lengths(splits[split], tokenizer) for split in SPLITS}
+    report = corpus_report(splits, lengths, max_length, families)
     with atomic_directory(out_dir) as tmp:
         atomic_write_text(
             tmp / "corpus.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n"
         )
         atomic_write_text(tmp / "corpus.md", markdown(report))
-        lengths_figure(splits, tokenizer, max_length, tmp / "lengths.png")
+        lengths_figure(lengths, max_length, tmp / "lengths.png")
     for line in report["warnings"]:
         log.warning("%s", line)
     return report
