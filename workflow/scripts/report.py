@@ -1,25 +1,30 @@
 """Write the report: tables and figures into --out, and the README's generated sections.
 
 Reads results/eval, results/hpo, results/baseline (and results/pretrained/pretrain.json if
-present), and the findings and corpus stages' markdown. Only the text between the README's <!-- BEGIN name --> / <!-- END name --> markers
-changes; the same results give byte-identical output.
+present), and the findings and corpus stages' markdown. Only the text between the README's
+<!-- BEGIN name --> / <!-- END name --> markers changes; the same results give byte-identical
+output.
 """
 
 from nerhpo.core import cli
 from nerhpo.core.config import load_params
 
 
+def stage_markdown(path, stage: str) -> str:
+    """Another stage's markdown file; one line naming it and its stage when it is missing."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise cli.UserError(f"{path}: file not found (run the {stage} stage first)") from None
+
+
 def findings_section(path):
     """The findings stage's markdown for the README's findings markers (its own heading dropped)."""
     if not path:
         return {}
-    from pathlib import Path
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise cli.UserError(f"{path}: file not found (run the findings stage first)") from None
-    lines = text.splitlines()
+    lines = stage_markdown(path, "findings").splitlines()
     if lines and lines[0].startswith("## "):
         lines = lines[1:]
     return {"findings": "\n".join(lines).strip() + "\n"}
@@ -27,14 +32,7 @@ def findings_section(path):
 
 def corpus_section(path):
     """The corpus report stage's markdown for the README's corpus markers."""
-    if not path:
-        return {}
-    from pathlib import Path
-
-    try:
-        return {"corpus": Path(path).read_text(encoding="utf-8")}
-    except FileNotFoundError:
-        raise cli.UserError(f"{path}: file not found (run the corpus_report stage first)") from None
+    return {"corpus": stage_markdown(path, "corpus_report")} if path else {}
 
 
 def main(args):
