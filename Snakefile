@@ -21,9 +21,11 @@ include: "workflow/rules/model.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/compare_common.smk"
 include: "workflow/rules/compare.smk"
+include: "workflow/rules/objective.smk"
 include: "workflow/rules/findings.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/benchmark.smk"
+include: "workflow/rules/pretrain_hpo.smk"
 
 
 rule all:

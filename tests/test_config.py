@@ -38,7 +38,11 @@ def test_project_params_are_valid(params):
         (lambda p: p.update(seed="42"), "seed: expected integer, got str '42'"),
         (lambda p: p["corpus"].update(source="web"), "corpus.source: 'web' is not one of"),
         (lambda p: p["variants"].update(mix_probability=1.5), "variants.mix_probability: 1.5"),
-        (lambda p: p["variants"].update(names=["upper"]), "variants.names.0: 'upper' is not one"),
+        (lambda p: p["variants"].update(names=["title"]), "variants.names.0: 'title' is not one"),
+        (
+            lambda p: p["hpo"].update(train_variants=["cased-upper"]),
+            "hpo.train_variants.0: 'cased-upper' is not one",
+        ),
         (lambda p: p.pop("corpus"), "'corpus' is a required property"),
         (lambda p: p["tag_families"].update(Bad={}), "tag_families"),
         (lambda p: p["train"].update(batch_order="shuffled"), "train.batch_order: 'shuffled'"),
@@ -50,6 +54,19 @@ def test_errors_name_the_key(params, edit, message):
     with pytest.raises(ParamsError) as err:
         validate_params(bad)
     assert message in str(err.value)
+
+
+def test_optional_variants_accepted(params):
+    """upper (evaluation) and cased-lower-upper (case-augmented training) beyond the seven."""
+    ok = copy.deepcopy(params)
+    ok["variants"]["names"] += ["upper", "cased-lower-upper"]
+    ok["hpo"]["train_variants"] += ["cased-lower-upper"]
+    assert validate_params(ok)["variants"]["names"][-2:] == ["upper", "cased-lower-upper"]
+    # named for training but not built: the cross-key check names the key
+    bad = copy.deepcopy(params)
+    bad["hpo"]["train_variants"] += ["cased-lower-upper"]
+    with pytest.raises(ParamsError, match="hpo.train_variants.3: 'cased-lower-upper' is not in"):
+        validate_params(bad)
 
 
 def test_yaml_errors_name_file_and_line(tmp_path):
@@ -228,6 +245,24 @@ def space(**specs):
             lambda p: p["tag_families"]["simple"].update(O="PER"),
             "tag_families.simple.O: O is no entity type",
         ),
+        (
+            lambda p: (
+                p["objectives"].update(family="simple") or p["hpo"].update(families=["original"])
+            ),
+            "objectives.family: 'simple' is not in hpo.families",
+        ),
+        (
+            lambda p: p["objectives"].update(train_variants=["cased", "ne-lower"]),
+            "objectives.train_variants.1: 'ne-lower' is not in hpo.train_variants",
+        ),
+        (
+            lambda p: p["objectives"].update(objective="own"),
+            "objectives.objective: 'own' is hpo.objective already",
+        ),
+        (
+            lambda p: p["hpo"].update(objective="best"),
+            "hpo.objective: 'best' is not one of",
+        ),
     ],
 )
 def test_cross_key_errors_name_the_key(params, edit, message):
@@ -252,8 +287,12 @@ def test_cross_key_errors_name_the_key(params, edit, message):
             or p["hpo"].update(algorithms=["bohb"])
             or p["hpo"]["compare"].update(algorithms=["bohb"])
             or p["sprint"].update(algorithm="bohb")
+            or p["objectives"].update(algorithm="bohb")
+            or p["pretrain_hpo"]["finetune"].update(algorithm="bohb")
         ),
         lambda p: p["hpo"]["search_space"].update(batch_size={"type": "int", "low": 8, "high": 64}),
+        lambda p: p["objectives"].update(enabled=False, family="nosuch", objective="own"),
+        lambda p: p["hpo"].update(objective="mean") or p["objectives"].update(objective="worst"),
     ],
 )
 def test_cross_key_checks_accept_what_the_code_handles(params, edit):

@@ -20,6 +20,12 @@ SENTENCES = [
 ]
 WORDS = sorted({w for s in SENTENCES for w in s.tokens})
 VARIANTS = ["cased", "uncased"]
+# the truecaser's training text: "Anna", "Schmidt" and "lacht" (dev) are not in it
+TRAIN = [
+    SENTENCES[0],
+    SENTENCES[1],
+    Sentence(["Heute", "fährt", "der", "Zug", "nach", "Köln", "."], ["O"] * 5 + ["B-LOC", "O"]),
+]
 
 
 def lowercased(sentences):
@@ -61,6 +67,7 @@ def data_root(tmp_path_factory):
     for variant, sentences in (("cased", SENTENCES), ("uncased", lowercased(SENTENCES))):
         write_corpus(root / "original" / variant / "dev.tsv", sentences)
         write_corpus(root / "original" / variant / "test.tsv", sentences[:3])
+    write_corpus(root / "original" / "cased" / "train.tsv", TRAIN)
     return root
 
 
@@ -148,18 +155,25 @@ def script(*args):
     )
 
 
+def only_variants(node, names):
+    """Every variant named in a params block (a ``variant`` or ``train_variants`` key) made
+    one of ``names``, so that params with fewer variants stay valid as blocks are added."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "variant" and value not in names:
+                node[key] = names[0]
+            elif key == "train_variants":
+                node[key] = [v for v in value if v in names] or names[:1]
+            else:
+                only_variants(value, names)
+
+
 @pytest.fixture
 def params_file(tmp_path):
     # two casing variants, so every variant named elsewhere in params must be one of them
-    variants = {"names": VARIANTS}
-    studies = {"train_variants": VARIANTS, "compare": {"train_variants": VARIANTS[:1]}}
-    params = tiny_params(
-        variants=variants,
-        model={"max_length": 32},
-        hpo=studies,
-        baseline={"variant": VARIANTS[0]},
-        sprint={"variant": VARIANTS[0]},
-    )
+    params = tiny_params(variants={"names": VARIANTS}, model={"max_length": 32})
+    only_variants(params, VARIANTS)
+    params["hpo"]["train_variants"] = VARIANTS
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(params))
     return path
@@ -189,13 +203,142 @@ def test_script_missing_model_is_one_line_error(tmp_path, params_file, data_root
 
 def test_script_writes_json(tmp_path, params_file, model_dir, data_root):
     out = tmp_path / "eval" / "asha.json"
+    errors = tmp_path / "errors" / "asha.json"
     proc = script(
         "--params", str(params_file), "--family", "original", "--variant", "uncased",
         "--algorithm", "asha", "--model", str(model_dir), "--data-root", str(data_root),
-        "--out", str(out), "--threads", "1",
+        "--out", str(out), "--errors", str(errors), "--threads", "1",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     result = json.loads(out.read_text())
     assert result["train_variant"] == "uncased" and result["algorithm"] == "asha"
     assert set(result["scores"]["dev"]) == set(VARIANTS)
+    assert "routes" not in result  # the truecased route is for cased-trained models only
     assert not list(out.parent.glob(".*.tmp"))
+    found = json.loads(errors.read_text())
+    assert (found["family"], found["train_variant"], found["algorithm"]) == (
+        "original",
+        "uncased",
+        "asha",
+    )
+    assert found["splits"]["dev"]["by_type"]["PER"]["gold"] == 3
+
+
+def test_script_cased_model_writes_route_and_errors(tmp_path, params_file, model_dir, data_root):
+    out, errors = tmp_path / "eval.json", tmp_path / "errors.json"
+    proc = script(
+        "--params", str(params_file), "--family", "original", "--variant", "cased",
+        "--algorithm", "bohb", "--model", str(model_dir), "--data-root", str(data_root),
+        "--out", str(out), "--errors", str(errors),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    # the existing keys, and one more for the route
+    assert set(result) == {
+        "family",
+        "train_variant",
+        "algorithm",
+        "model_dir",
+        "seqeval_mode",
+        "max_length",
+        "labels",
+        "scores",
+        "routes",
+        "seconds",
+    }
+    assert list(result["routes"]) == ["uncased+truecase"]
+    assert json.loads(errors.read_text())["splits"]["test"]["sentences"] == 3
+
+
+def test_truecased_route_of_a_cased_model(model_dir, data_root, tmp_path):
+    """The route scores the uncased splits truecased, exactly as the truecased file would."""
+    ev = evaluate.evaluate_all(
+        model_dir, data_root, "original", VARIANTS, 32, train_variant="cased", algorithm="asha"
+    )
+    route = ev.result["routes"]["uncased+truecase"]
+    assert set(ev.result["scores"]["dev"]) == set(VARIANTS)  # the route is not a variant
+    assert route["input"] == "uncased"
+    assert route["truecaser"] == {
+        "trained_on": str(data_root / "original" / "cased" / "train.tsv"),
+        "fallback": "suffix",
+        "known_tokens": 15,
+    }
+    # dev truecased: all right but "schmidt" (unseen; "anna" is capitalised as the first word)
+    assert route["token_accuracy"]["dev"] == {
+        "sentences": 4,
+        "tokens": 20,
+        "accuracy": 19 / 20,
+        "capitalised_tokens": 10,
+        "capitalised_accuracy": 9 / 10,
+        "unseen_tokens": 3,
+        "unseen_accuracy": 2 / 3,
+    }
+    assert route["token_accuracy"]["test"]["accuracy"] == 1.0
+    # the same scores as the cased-trained model on a file holding the truecased text
+    truecased = SENTENCES[:3] + [Sentence(["Anna", "schmidt", "lacht", "."], SENTENCES[3].tags)]
+    write_corpus(tmp_path / "dev.tsv", truecased)
+    write_corpus(tmp_path / "test.tsv", SENTENCES[:3])
+    model, tokenizer, labels = evaluate.load_finetuned(model_dir)
+    model.eval()
+    label2id = {label: i for i, label in enumerate(labels)}
+    for split in ("dev", "test"):
+        direct = evaluate.evaluate_split(
+            model, tokenizer, label2id, tmp_path / f"{split}.tsv", 32, 128
+        )
+        got = route["scores"][split]
+        for key in ("precision", "recall", "f1", "per_type", "sentences", "words"):
+            assert got[key] == direct[key], (split, key)
+    # test's truecased text is the cased text: the route equals the cased score
+    assert route["scores"]["test"]["f1"] == ev.result["scores"]["test"]["cased"]["f1"]
+    json.dumps(ev.result, allow_nan=False)
+
+
+def test_no_route_unless_cased_and_uncased(model_dir, data_root):
+    ev = evaluate.evaluate_all(
+        model_dir, data_root, "original", ["cased"], 32, train_variant="cased"
+    )
+    assert "routes" not in ev.result
+    assert ev.errors == {
+        "family": "original",
+        "train_variant": "cased",
+        "algorithm": None,
+        "skipped": "needs both 'cased' and 'uncased' among the evaluated variants",
+    }
+    ev = evaluate.evaluate_all(
+        model_dir, data_root, "original", VARIANTS, 32, train_variant="uncased"
+    )
+    assert "routes" not in ev.result and "splits" in ev.errors
+
+
+def test_errors_match_the_predictions(model_dir, data_root):
+    """The error file is casing_errors of the cased and uncased predictions of the same model."""
+    from nerhpo.training.casing_errors import casing_errors
+
+    ev = evaluate.evaluate_all(
+        model_dir, data_root, "original", VARIANTS, 32, train_variant="cased"
+    )
+    model, tokenizer, labels = evaluate.load_finetuned(model_dir)
+    model.eval()
+    label2id = {label: i for i, label in enumerate(labels)}
+    assert ev.errors["compared"] == ["cased", "uncased"]
+    for split in ("dev", "test"):
+        c, u = (
+            evaluate.predict_split(
+                model, tokenizer, label2id, data_root / "original" / v / f"{split}.tsv", 32, 128
+            )
+            for v in VARIANTS
+        )
+        expected = casing_errors(c.sentences, c.pred, u.sentences, u.pred)
+        assert ev.errors["splits"][split] == expected
+    dev = ev.errors["splits"]["dev"]["by_type"]
+    assert {t: c["gold"] for t, c in dev.items()} == {"LOC": 3, "PER": 3}
+    for c in dev.values():
+        assert c["missed_uncased"] <= c["found_cased"] <= c["gold"]
+
+
+def test_misaligned_uncased_copy_fails_loudly(model_dir, tmp_path):
+    write_corpus(tmp_path / "f" / "cased" / "dev.tsv", SENTENCES)
+    shuffled = lowercased(SENTENCES[1:] + SENTENCES[:1])
+    write_corpus(tmp_path / "f" / "uncased" / "dev.tsv", shuffled)
+    with pytest.raises(ValueError, match="uncased/dev.tsv: sentence 1 differs from the cased"):
+        evaluate.evaluate_all(model_dir, tmp_path, "f", VARIANTS, 32, splits=("dev",))

@@ -213,6 +213,8 @@ def write_fixture(tmp_path: Path) -> tuple[Path, Path]:
         compare={"families": ["original"], "train_variants": ["cased"], "algorithms": ["asha"]},
     )
     params["sprint"]["enabled"] = False
+    params["objectives"]["enabled"] = False
+    params["casing_seeds"]["seeds"] = 0
     params["hpo"]["search_space"] = SPACE
     params_path = tmp_path / "params.yaml"
     params_path.write_text(yaml.safe_dump(params), encoding="utf-8")
@@ -251,9 +253,31 @@ def write_eval(results: Path, algorithm: str, f1: float) -> None:
         }
         for split in ("dev", "test")
     }
+    # the cased-trained model on the lowercased copy truecased first
+    route = {
+        "scores": {split: {"f1": f1 - 0.05} for split in ("dev", "test")},
+        "token_accuracy": {split: {"accuracy": 0.97} for split in ("dev", "test")},
+    }
     path = results / "eval" / "original" / "cased" / f"{algorithm}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"scores": scores}), encoding="utf-8")
+    data = {"scores": scores, "routes": {"uncased+truecase": route}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    # what it found on cased text and missed on the lowercased copy
+    missed = {
+        "sentences": 3,
+        "by_type": {"PER": {"gold": 5, "found_cased": 4, "found_uncased": 2, "missed_uncased": 2}},
+        "missed": [{"type": "PER", "text": "Anna Berg", "count": 2}],
+    }
+    errors = {
+        "family": "original",
+        "train_variant": "cased",
+        "algorithm": algorithm,
+        "compared": ["cased", "uncased"],
+        "splits": {"dev": missed, "test": missed},
+    }
+    path = results / "errors" / "original" / "cased" / f"{algorithm}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(errors), encoding="utf-8")
 
 
 def test_script_writes_outputs(tmp_path):
@@ -278,6 +302,15 @@ def test_script_writes_outputs(tmp_path):
     assert "only compared algorithm" in text
     assert text.index("### All main studies") < text.index("### Casing robustness")
     assert text.index("### Casing robustness") < text.index("### Hyperparameter importance")
+    # the cased models on truecased text, and what they miss on lowercased text
+    assert "#### Truecasing the lowercased text first" in text and "uncased+truecase" in text
+    assert "#### What the cased-trained models miss on lowercased text" in text
+    assert "| Anna Berg " in text
+    summary = json.loads((out / "errors.json").read_text())
+    assert summary["original"]["splits"]["dev"]["top_missed"][0]["count"] == 4  # 2 models x 2
+    rows = json.loads((out / "truecase.json").read_text())["rows"]
+    assert [r["algorithm"] for r in rows] == ["asha", "pbt"]
+    assert rows[0]["dev_truecased"] == pytest.approx(0.75)
     assert list(pd.read_csv(out / "importance.csv").columns) == ["param", "importance", "std"]
     assert json.loads((out / "border.json").read_text())["margin"] == 0.1
     first = (out / "importance.png").read_bytes()

@@ -30,6 +30,8 @@ def small_params():
     )
     params["hpo"]["max_epochs"] = 3
     params["baseline"]["batch_sizes"] = [16]
+    params["objectives"]["enabled"] = False
+    params["casing_seeds"]["seeds"] = 0
     return params
 
 

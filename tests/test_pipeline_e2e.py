@@ -26,7 +26,8 @@ VARIANT_COLUMNS = [
 
 
 def e2e_params(sprint: bool = True):
-    """Tiny settings; the DVC run leaves the sprint off (its stages then write only a marker)."""
+    """Tiny settings; the DVC run leaves the sprint and the objective's studies off (their stages
+    then write only a marker)."""
     return tiny_params(
         model={"max_length": 64, "scratch": TINY_MODEL},
         train={"learning_rate": 0.003, "batch_size": 16, "epochs": 2},
@@ -47,6 +48,14 @@ def e2e_params(sprint: bool = True):
             },
         },
         baseline={"batch_sizes": [16, 32]},
+        casing_seeds={"families": ["original"], "seeds": 2},
+        objectives={
+            "enabled": sprint,
+            "family": "original",
+            "train_variants": ["cased"],
+            "algorithm": "asha",
+            "objective": "worst",
+        },
         sprint={
             "enabled": sprint,
             "family": "original",
@@ -188,7 +197,8 @@ def test_a_finished_run_is_extended_not_restarted(snakemake_run):
 
     old = edit_params(root, add_algorithm)
     try:
-        assert scheduled(root) == {"hpo": 6, "evaluate": 6, **COLLECTORS}
+        # the seed spread re-trains the best configuration over the algorithms
+        assert scheduled(root) == {"hpo": 6, "evaluate": 6, "casing_seeds": 3, **COLLECTORS}
         assert len(saved_states_kept(root)) == 18
     finally:
         (root / "params.yaml").write_text(old)
@@ -216,7 +226,7 @@ def test_a_finished_run_is_extended_not_restarted(snakemake_run):
 
     old = edit_params(root, add_variant)
     try:
-        assert scheduled(root) == {"hpo": 6, "evaluate": 6, **COLLECTORS}
+        assert scheduled(root) == {"hpo": 6, "evaluate": 6, "casing_seeds": 1, **COLLECTORS}
     finally:
         (root / "params.yaml").write_text(old)
 
@@ -236,7 +246,14 @@ def test_a_finished_run_is_extended_not_restarted(snakemake_run):
 
     old = edit_params(root, pbt_setting)
     try:
-        assert scheduled(root) == {"hpo": 6, "evaluate": 6, "findings": 1, "report": 1, "all": 1}
+        assert scheduled(root) == {
+            "hpo": 6,
+            "evaluate": 6,
+            "casing_seeds": 3,
+            "findings": 1,
+            "report": 1,
+            "all": 1,
+        }
         kept = saved_states_kept(root)
         assert len(kept) == 12 and not any(k.endswith("/pbt") for k in kept)
     finally:
@@ -325,6 +342,22 @@ def check_comparison_and_sprint(root, findings_section):
     assert cheap["trials"] == 2 and cheap["epochs"] <= 2
     rows = json.loads((root / "results/findings/sprint.json").read_text())["rows"]
     assert [r["round"] for r in rows][0] == "cheap round" and len(rows) == 4
+    # the objective's study: scored on the worst variant, evaluated on all of them
+    best = json.loads((root / "results/objective/cased/best.json").read_text())
+    assert best["objective"] == "worst" and set(best["dev_f1_by_variant"]) == set(VARIANT_COLUMNS)
+    assert best["dev_f1"] == min(best["dev_f1_by_variant"].values())
+    evaluation = json.loads((root / "results/objective/cased/eval.json").read_text())
+    assert set(evaluation["scores"]["dev"]) == set(VARIANT_COLUMNS)
+    assert evaluation["scores"]["dev"]["cased"]["f1"] == best["dev_f1_by_variant"]["cased"]
+    rows = json.loads((root / "results/findings/objective.json").read_text())["studies"]
+    assert [r["other"]["objective"] for r in rows] == ["worst"]
+    # each training variant's best configuration re-trained with 2 seeds, on every variant
+    seeds = json.loads((root / "results/findings/casing_seeds.json").read_text())["rows"]
+    assert [r["train_variant"] for r in seeds] == ["cased", "uncased", "uncased-cased-mix"]
+    assert all(r["dev"]["uncased"]["n"] == 2 for r in seeds)
+    retrained = json.loads((root / "results/casing_seeds/original/cased.json").read_text())
+    assert retrained["seeds"] == [1042, 1043]
+    assert set(retrained["runs"][0]["scores"]["test"]) == set(VARIANT_COLUMNS)
     for words in (
         "Which HPO method to trust",
         "Winner on the mean re-trained dev F1",
@@ -332,6 +365,8 @@ def check_comparison_and_sprint(root, findings_section):
         "Progressive-fidelity sprint",
         "Casing robustness",
         "Which training variant is the most casing-robust?",
+        "Robustness-aware objective",
+        "Seed spread of the casing robustness",
     ):
         assert words in findings_section, words
     for png in ("compare_anytime.png", "compare_retrain.png", "casing.png"):

@@ -32,6 +32,8 @@ GPU_PRESET_KEYS = {
     "hpo.compare.train_variants",
     "hpo.search_space.learning_rate.low",
     "hpo.search_space.learning_rate.high",
+    "casing_seeds.families",
+    "objectives.train_variants",
 }
 
 

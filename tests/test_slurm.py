@@ -35,6 +35,8 @@ def slurm_params() -> dict:
                 "num_samples": 4,  # the findings' heat maps need a few distinct trials
             },
             "baseline": {"batch_sizes": [16]},
+            "objectives": {"enabled": False},
+            "casing_seeds": {"seeds": 0},
         },
     )
     params["tag_families"] = {"original": {}}

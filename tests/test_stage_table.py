@@ -96,6 +96,7 @@ def test_a_study_does_not_depend_on_lists_resources_or_other_algorithms(change):
         {"hpo__concurrency": 2},
         {"hpo__search_space__batch_size": {"type": "choice", "values": [8, 16]}},
         {"hpo__asha": {"grace_period": 2, "reduction_factor": 3}},
+        {"hpo__objective": "worst"},
     ],
 )
 def test_a_study_depends_on_what_can_change_its_result(change):
@@ -118,6 +119,7 @@ def test_dvc_and_snakemake_read_the_same_keys():
         "hpo.max_epochs",
         "hpo.concurrency",
         "hpo.search_space",
+        "hpo.objective",
         "hpo.asha",
     }
 

@@ -86,7 +86,7 @@ def row_of(workdir, params, **kwargs):
 def test_the_planned_studies_of_the_default_params():
     params = load_params(ROOT / "params.yaml")
     names = [s.name for s in planned_studies(params, "results")]
-    assert len(names) == 18 + 5 + 2 and len(set(names)) == len(names)
+    assert len(names) == 18 + 5 + 2 + 2 and len(set(names)) == len(names)
     assert names[0] == "hpo/original/cased/asha"
     series = "repeats/simple/uncased-cased-mix"
     repeats = [n for n in names if n.startswith("repeats/")]
@@ -95,12 +95,26 @@ def test_the_planned_studies_of_the_default_params():
         f"{series}/random/r0",
         f"{series}/random/r1",
     ]
-    assert names[-2:] == ["sprint/cheap", "sprint/full"]
-    cheap = planned_studies(params)[-2]
+    assert names[-4:] == [
+        "sprint/cheap",
+        "sprint/full",
+        "objective/cased",
+        "objective/uncased-cased-mix",
+    ]
+    cheap = planned_studies(params)[-4]
+    worst = planned_studies(params)[-1]
+    assert (worst.family, worst.variant, worst.algorithm, worst.kind) == (
+        "original",
+        "uncased-cased-mix",
+        "asha",
+        "objective",
+    )
+    assert worst.log == "objective/uncased-cased-mix.log"
     assert (cheap.trials, cheap.max_epochs, cheap.seed) == (8, 2, 42)
     r1 = next(s for s in planned_studies(params) if s.name == f"{series}/random/r1")
     assert (r1.seed, r1.repeat, r1.log) == (43, 1, "repeats/simple/uncased-cased-mix/random.log")
     params["sprint"]["enabled"] = False
+    params["objectives"]["enabled"] = False
     assert len(planned_studies(params)) == 23
 
 
@@ -111,15 +125,16 @@ def test_an_empty_run_is_all_waiting_and_its_eta_unknown(tmp_path):
     assert {r["state"] for r in status["rows"]} == {"waiting"}
     assert all(r["eta_s"] is None and r["trials_done"] == 0 for r in status["rows"])
     total = status["total"]
-    assert (total["done"], total["studies"], total["states"]["waiting"]) == (0, 25, 25)
-    # 18 main studies and 5 repeats of 4 x 3 epochs, the cheap round 8 x 2, the full one 4 x 3
-    assert (total["epochs_done"], total["epochs_planned"]) == (0, 23 * 12 + 16 + 12)
+    assert (total["done"], total["studies"], total["states"]["waiting"]) == (0, 27, 27)
+    # 18 main studies, 5 repeats and 2 objective studies of 4 x 3 epochs, the cheap round 8 x 2,
+    # the full one 4 x 3
+    assert (total["epochs_done"], total["epochs_planned"]) == (0, 25 * 12 + 16 + 12)
     assert total["eta_s"] is None and total["eta_basis"].startswith("none")
     out = status_script("--results", str(tmp_path / "results"), "--json")
-    assert json.loads(out.stdout)["total"]["states"]["waiting"] == 25
+    assert json.loads(out.stdout)["total"]["states"]["waiting"] == 27
     table = status_script("--results", str(tmp_path / "results")).stdout
     assert "hpo/original/cased/asha" in table and "waiting" in table
-    assert "0/25 studies done" in table and "ETA unknown" in table
+    assert "0/27 studies done" in table and "ETA unknown" in table
 
 
 def test_which_processes_are_drivers(tmp_path):

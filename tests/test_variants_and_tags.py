@@ -1,7 +1,7 @@
 import pytest
 
 from nerhpo.data.casing import VARIANTS, make_variant
-from nerhpo.data.corpus import format_corpus
+from nerhpo.data.corpus import Sentence, format_corpus
 from nerhpo.data.tags import GERMEVAL_TYPES, apply_family, family_types, label_list
 
 SIMPLE = {f"{b}{s}": b for b in ("PER", "LOC", "ORG", "OTH") for s in ("deriv", "part")}
@@ -83,8 +83,48 @@ def test_input_is_not_modified(germeval_dev):
 
 
 def test_unknown_variant():
-    with pytest.raises(ValueError, match="unknown casing variant 'upper'"):
-        make_variant([], "upper", 0, "dev")
+    with pytest.raises(ValueError, match="unknown casing variant 'title'"):
+        make_variant([], "title", 0, "dev")
+
+
+def test_upper_uppercases_every_token():
+    s = Sentence(["Die", "Straße", "in", "Köln", "."], ["O", "O", "O", "B-LOC", "O"])
+    (out,) = make_variant([s], "upper", 1, "dev")
+    assert out.tokens == ["DIE", "STRASSE", "IN", "KÖLN", "."]
+    assert out.tags == s.tags
+    assert s.tokens[1] == "Straße"  # the input is kept
+
+
+def test_upper_on_germeval(germeval_dev):
+    out = make_variant(germeval_dev, "upper", 1, "dev")
+    assert [s.tokens for s in out] == [[t.upper() for t in s.tokens] for s in germeval_dev]
+    assert tags_of(out) == tags_of(germeval_dev)
+
+
+def test_cased_lower_upper_triples_every_sentence():
+    a = Sentence(["Anna", "lacht", "."], ["B-PER", "O", "O"])
+    b = Sentence(["In", "Berlin"], ["O", "B-LOC"])
+    for split in ("train", "dev", "test"):
+        out = make_variant([a, b], "cased-lower-upper", 1, split)
+        assert [s.tokens for s in out] == [
+            ["Anna", "lacht", "."],
+            ["anna", "lacht", "."],
+            ["ANNA", "LACHT", "."],
+            ["In", "Berlin"],
+            ["in", "berlin"],
+            ["IN", "BERLIN"],
+        ]
+        assert tags_of(out) == [a.tags] * 3 + [b.tags] * 3
+
+
+def test_cased_lower_upper_on_germeval(germeval_dev):
+    out = make_variant(germeval_dev, "cased-lower-upper", 1, "dev")
+    assert len(out) == 3 * len(germeval_dev)
+    assert format_corpus(out[0::3]) == format_corpus(germeval_dev)
+    assert format_corpus(out[1::3]) == format_corpus(
+        make_variant(germeval_dev, "uncased", 1, "dev")
+    )
+    assert format_corpus(out[2::3]) == format_corpus(make_variant(germeval_dev, "upper", 1, "dev"))
 
 
 def test_families(germeval_dev):

@@ -106,3 +106,32 @@ def benchmark_data(wildcards):
     return [
         os.path.join(folder, name) for name in ("NER-de-test.tsv", "NER-de-dev.tsv")
     ]
+
+
+# the pretraining study (workflow/rules/pretrain_hpo.smk, outside the default target)
+PRETRAIN_HPO = config.get("pretrain_hpo") or {}
+
+
+def pretrain_hpo_threads():
+    return max(
+        1,
+        int(PRETRAIN_HPO.get("concurrency", 1) * PRETRAIN_HPO.get("cpus_per_trial", 1)),
+    )
+
+
+def pretrain_hpo_probe_files(wildcards):
+    """The probe's variant files; one line and exit 1 without a pretrain_hpo block (only when
+    the study is asked for: the default target runs none)."""
+    if not PRETRAIN_HPO:
+        sys.exit(
+            "error: pretrain_hpo: no such block in the params file (docs/configuration.md)"
+        )
+    probe = PRETRAIN_HPO["probe"]
+    files = variant_files(probe["family"], probe["variant"])
+    finetune = PRETRAIN_HPO["finetune"]
+    study = {"family": probe["family"], "variant": probe["variant"]}
+    study["algorithm"] = finetune["algorithm"]
+    # the main study the fine-tuning on the best encoder is set beside (if it is one)
+    if finetune["enabled"] and is_main_study(**study):
+        files.append(f"{layout.path(layout.STUDY_DIR, **study)}/best.json")
+    return files

@@ -1,6 +1,7 @@
-# Helpers of the comparison and sprint rules (compare.smk) and of the findings rule.
+# Helpers of the comparison, objective and sprint rules and of the findings rule.
 COMPARE = HPO["compare"]
 SPRINT = config["sprint"]
+OBJECTIVES = config["objectives"]
 SPRINT_DATA = layout.path(
     layout.VARIANT_DIR, family=SPRINT["family"], variant=SPRINT["variant"]
 )
@@ -49,4 +50,25 @@ def sprint_inputs():
         + rules.sprint_full.output
         + rules.sprint_narrow.output
         + [f"{single}/summary.json", f"{single}/trials.csv"]
+    )
+
+
+def objective_files(name):
+    """A file of every objective study (none when objectives.enabled is false)."""
+    if not OBJECTIVES["enabled"]:
+        return []
+    return expand(
+        f"{layout.OBJECTIVE_DIR}/{name}", variant=OBJECTIVES["train_variants"]
+    )
+
+
+def casing_seed_files():
+    """Every re-trained training variant's file (none when casing_seeds.seeds is 0)."""
+    block = config["casing_seeds"]
+    if int(block["seeds"]) <= 0:
+        return []
+    return expand(
+        layout.CASING_SEEDS_FILE,
+        family=block["families"],
+        variant=HPO["train_variants"],
     )

@@ -1,4 +1,5 @@
-# Evaluation phase: every best model on all 7 variants (dev, test), and the batch-size baseline.
+# Evaluation phase: every best model on all variants (dev, test), with the casing errors and,
+# for cased-trained models, the truecased route; and the batch-size baseline.
 
 
 rule evaluate:
@@ -8,6 +9,7 @@ rule evaluate:
         code=code("evaluate"),
     output:
         layout.EVAL_FILE,
+        errors=layout.ERRORS_FILE,
     log:
         "logs/eval/{family}/{variant}/{algorithm}.log",
     benchmark:

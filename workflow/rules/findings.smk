@@ -6,9 +6,12 @@ rule findings:
         trials=study_files("trials.csv"),
         best=study_files("best.json"),
         evals=main_studies(layout.EVAL_FILE),
+        errors=main_studies(layout.ERRORS_FILE),
         repeats=compare_files(layout.REPEATS_SUMMARY),
         retrain=compare_files(layout.RETRAIN_FILE) if HPO["retrain_seeds"] > 0 else [],
         sprint=sprint_inputs(),
+        objective=objective_files("eval.json"),
+        casing_seeds=casing_seed_files(),
         code=code("findings"),
     output:
         markdown=layout.FINDINGS_FILE,

@@ -25,7 +25,9 @@ rule pretrain:
 
 rule hpo:
     input:
-        data=lambda wc: variant_files(wc.family, wc.variant),
+        # the family's other variants too: their dev sets score the trials under
+        # hpo.objective mean or worst
+        data=lambda wc: [f for v in VARIANTS for f in variant_files(wc.family, v)],
         model=rules.pretrain.output,
         code=code("hpo"),
     output:

@@ -1,7 +1,9 @@
 """Evaluate one HPO study's best model on dev and test of every casing variant (seqeval).
 
-Reads results/hpo/{family}/{variant}/{algorithm}/model/ and data/variants/{family}/*/{dev,test}.tsv;
-writes results/eval/{family}/{variant}/{algorithm}.json.
+Reads results/hpo/{family}/{variant}/{algorithm}/model/ and data/variants/{family}/*/{dev,test}.tsv
+(and, for a model trained on cased, data/variants/{family}/cased/train.tsv, which trains the
+truecaser of the route uncased+truecase); writes results/eval/{family}/{variant}/{algorithm}.json
+and the entities found on cased text but missed on uncased, results/errors/ (same names).
 """
 
 from pathlib import Path
@@ -16,6 +18,7 @@ def main(args):
     study = {"family": args.family, "variant": args.variant, "algorithm": args.algorithm}
     model_dir = Path(args.model or layout.path(layout.STUDY_MODEL_DIR, **study))
     out = Path(args.out or layout.path(layout.EVAL_FILE, **study))
+    errors = Path(args.errors or layout.path(layout.ERRORS_FILE, **study))
     if not model_dir.is_dir():
         raise cli.UserError(f"{model_dir}: model directory not found (run the HPO stage first)")
     if args.threads is not None:
@@ -26,9 +29,9 @@ def main(args):
         torch.set_num_threads(args.threads)
 
     from nerhpo.core.atomic import atomic_write_json
-    from nerhpo.training.evaluate import evaluate_model
+    from nerhpo.training.evaluate import evaluate_all
 
-    result = evaluate_model(
+    evaluation = evaluate_all(
         model_dir,
         args.data_root,
         args.family,
@@ -37,7 +40,8 @@ def main(args):
         train_variant=args.variant,
         algorithm=args.algorithm,
     )
-    atomic_write_json(out, result)
+    atomic_write_json(errors, evaluation.errors)
+    atomic_write_json(out, evaluation.result)
 
 
 if __name__ == "__main__":
@@ -56,6 +60,11 @@ if __name__ == "__main__":
     )
     p.add_argument(
         "--out", help="output JSON (default: results/eval/{family}/{variant}/{algorithm}.json)"
+    )
+    p.add_argument(
+        "--errors",
+        help="output JSON of the casing errors "
+        "(default: results/errors/{family}/{variant}/{algorithm}.json)",
     )
     p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     cli.run(main, p.parse_args())

@@ -6,11 +6,15 @@ Also the casing robustness of the best models (F1 on every casing variant per tr
 variant, the drops, the price of robustness, per entity type, beside the literature), the fair
 comparison of the algorithms (hpo.compare: repeated studies with other HPO seeds, their best
 configurations re-trained with other training seeds; results/repeats, results/retrain) and, if
-sprint.enabled, the progressive-fidelity sprint (results/sprint).
+sprint.enabled, the progressive-fidelity sprint (results/sprint); the seed spread of the casing
+robustness (results/casing_seeds), the cased-trained models on truecased text and the entities
+they miss on lowercased text (results/eval, results/errors) and, if objectives.enabled, the robustness-aware objective
+against the main studies' (results/objective).
 
 Reads results/hpo, results/eval (every best model on every casing variant; a missing file is an
 error naming it), results/repeats, results/retrain and results/sprint; writes findings.md,
-importance.csv, border.json, comparison.json, casing.json, sprint.json (if enabled) and the
+importance.csv, border.json, comparison.json, casing.json, sprint.json and objective.json (if
+enabled) and the
 figures (casing.png among them) into --out. The same results give byte-identical output.
 """
 
@@ -21,7 +25,16 @@ from nerhpo.core.config import load_params
 def main(args):
     from pathlib import Path
 
-    from nerhpo.analysis import casing, compare, findings, sprint
+    from nerhpo.analysis import (
+        casing,
+        casing_seeds,
+        compare,
+        errors,
+        findings,
+        objective,
+        sprint,
+        truecase_rows,
+    )
     from nerhpo.core.atomic import atomic_write_json, atomic_write_text
 
     params = load_params(args.params)
@@ -40,11 +53,32 @@ def main(args):
         sprint_data = (
             sprint.load_sprint(params, args.results) if params["sprint"]["enabled"] else None
         )
-    except (findings.FindingsError, compare.CompareError, casing.CasingError) as err:
+        seeds_data = casing_seeds.load(args.results, params)
+        cased_trained = "cased" in hpo["train_variants"]
+        truecased = (
+            truecase_rows.load_truecase_rows(
+                args.results, hpo["families"], hpo["algorithms"], findings.FindingsError
+            )
+            if cased_trained
+            else []
+        )
+        missed = errors.errors_summary(args.results, params, error=findings.FindingsError)
+        objective_data = (
+            objective.load(args.results, params) if params["objectives"]["enabled"] else []
+        )
+    except (
+        findings.FindingsError,
+        compare.CompareError,
+        casing.CasingError,
+        objective.ObjectiveError,
+        casing_seeds.CasingSeedsError,
+    ) as err:
         raise cli.UserError(str(err)) from None
     out = Path(args.out)
     comparison = compare.to_json(repeats)
     robustness = casing.compute(evals, seed_noise)
+    objective_rows = objective.compute(objective_data)
+    seed_rows = casing_seeds.compute(seeds_data)
     casing.write_figure(robustness, out)
     compare.write_figures(repeats, out)
     seed_std = comparison["verdict"].get("seed_std")
@@ -68,11 +102,39 @@ def main(args):
         seed=seed,
         comparison=compare.markdown(params, repeats, figure="results/findings/compare_anytime.png")
         + "\n\n![re-trained winners](results/findings/compare_retrain.png)",
-        casing=casing.markdown(robustness, figure="results/findings/casing.png"),
+        casing="\n\n".join(
+            part
+            for part in (
+                casing.markdown(robustness, figure="results/findings/casing.png"),
+                casing_seeds.markdown(seed_rows),
+                "#### Truecasing the lowercased text first\n\n"
+                + truecase_rows.truecase_markdown(truecased)
+                if truecased
+                else "",
+                "#### What the cased-trained models miss on lowercased text\n\n"
+                + errors.errors_markdown(missed)
+                if missed
+                else "",
+                objective.markdown(objective_rows, float(seed_noise["std"])),
+            )
+            if part
+        ),
         sprint=sprint_text,
     )
     atomic_write_json(out / "comparison.json", comparison)
     atomic_write_json(out / "casing.json", casing.to_json(robustness))
+    if missed:
+        atomic_write_json(out / "errors.json", compare.json_ready(missed))
+    if truecased:
+        atomic_write_json(out / "truecase.json", compare.json_ready({"rows": truecased}))
+    if seed_rows:
+        atomic_write_json(
+            out / "casing_seeds.json", compare.json_ready(casing_seeds.to_json(seed_rows))
+        )
+    if objective_rows:
+        atomic_write_json(
+            out / "objective.json", compare.json_ready(objective.to_json(objective_rows))
+        )
     atomic_write_text(out / "importance.csv", importances.to_csv(index=False, float_format="%.6g"))
     atomic_write_json(out / "border.json", {"margin": margin, "flags": flags})
     findings.write_figures(importances, pats, out)

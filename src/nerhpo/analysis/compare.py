@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nerhpo.analysis.figures import pyplot, save_png
+from nerhpo.analysis.figures import pyplot, save_png, series_style
 from nerhpo.core import layout
 from nerhpo.core.layout import under
 from nerhpo.core.result_files import read_csv, read_json
@@ -475,6 +475,7 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
     pairs = list(dict.fromkeys((r.family, r.variant) for r in repeats)) or [("", "")]
     algorithms = list(dict.fromkeys(r.algorithm for r in repeats))
     colors = {a: f"C{i}" for i, a in enumerate(algorithms)}
+    styles = {a: series_style(i) for i, a in enumerate(algorithms)}
     fig, axes = plt.subplots(
         1, len(pairs), figsize=(5.5 * len(pairs), 4.2), squeeze=False, sharey=True
     )
@@ -493,7 +494,8 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
                 grid,
                 stats["mean"],
                 where="post",
-                color=colors[algorithm],
+                **styles[algorithm],
+                markersize=4,
                 label=f"{algorithm} (n={len(curves)})",
             )
             ax.fill_between(
@@ -506,7 +508,8 @@ def write_figures(repeats: Sequence[Repeat], out: str | Path) -> list[Path]:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("best dev F1 so far")
     fig.suptitle(
-        "Anytime curves: mean over HPO seeds, band min–max; dotted: the equal budget", fontsize=10
+        "Anytime curves: mean over HPO seeds, band min–max\n(grey dotted line: the equal budget)",
+        fontsize=10,
     )
     axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()

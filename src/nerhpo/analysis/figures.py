@@ -24,6 +24,21 @@ def pyplot():
 def save_png(fig, path: Path, dpi: int = DPI) -> Path:
     """Write ``fig`` to ``path`` atomically, without matplotlib's version in its metadata."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    # tight: a title or legend placed outside the axes stays inside the image
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight")
     atomic_write_bytes(path, buffer.getvalue())
     return path
+
+
+# per series, so lines that coincide stay distinguishable without colour
+LINESTYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def series_style(i: int) -> dict:
+    """Colour, line style and marker of the ``i``-th series of a figure."""
+    return {
+        "color": f"C{i % 10}",
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+    }

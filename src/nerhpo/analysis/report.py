@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from tabulate import tabulate
 
-from nerhpo.analysis.figures import pyplot, save_png
+from nerhpo.analysis.figures import pyplot, save_png, series_style
 from nerhpo.core import layout
 from nerhpo.core.atomic import atomic_write_text
 from nerhpo.core.hparams import HPARAMS
@@ -449,7 +449,15 @@ def anytime_plot(data: ReportData, out: Path) -> Path:
             ax = axes[i][j]
             for s in data.studies:
                 if s.family == family and s.variant == variant:
-                    ax.step(s.curve["epochs"], s.curve["best"], where="post", label=s.algorithm)
+                    style = series_style(data.algorithms.index(s.algorithm))
+                    ax.step(
+                        s.curve["epochs"],
+                        s.curve["best"],
+                        where="post",
+                        label=s.algorithm,
+                        markersize=3,
+                        **style,
+                    )
             ax.set_title(f"{family} / {variant}", fontsize=10)
             ax.grid(alpha=0.3)
             if i == nrows - 1:
@@ -457,6 +465,7 @@ def anytime_plot(data: ReportData, out: Path) -> Path:
             if j == 0:
                 ax.set_ylabel("best dev F1 so far")
     axes[0][0].legend(fontsize=8, loc="lower right")
+    fig.suptitle("Best dev F1 so far against the epochs a study has spent, per main study")
     fig.tight_layout()
     try:
         return save_png(fig, out / "anytime.png")
@@ -465,7 +474,8 @@ def anytime_plot(data: ReportData, out: Path) -> Path:
 
 
 def hparams_plot(data: ReportData, out: Path) -> Path:
-    """Every trial's hyperparameter vs its best dev F1; failed trials marked at F1 = 0."""
+    """Every trial's hyperparameter vs its best dev F1: trials trained to the end filled, those
+    stopped early hollow (their F1 comes from fewer epochs), failed ones marked at F1 = 0."""
     plt = pyplot()
     frames = [s.trials.assign(algorithm=s.algorithm) for s in data.studies if len(s.trials)]
     trials = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -473,9 +483,30 @@ def hparams_plot(data: ReportData, out: Path) -> Path:
     for ax, name in zip(axes.flat, HPARAMS):
         if name in trials:
             failed = (trials["status"] == "ERROR") | trials["best_dev_f1"].isna()
-            for algorithm in data.algorithms:
-                ok = trials[(trials["algorithm"] == algorithm) & ~failed]
-                ax.scatter(ok[name], ok["best_dev_f1"], s=14, alpha=0.7, label=algorithm)
+            stopped = trials["status"] == "STOPPED"
+            for i, algorithm in enumerate(data.algorithms):
+                style = series_style(i)
+                mine = (trials["algorithm"] == algorithm) & ~failed
+                full, early = trials[mine & ~stopped], trials[mine & stopped]
+                ax.scatter(
+                    full[name],
+                    full["best_dev_f1"],
+                    s=16,
+                    alpha=0.75,
+                    color=style["color"],
+                    marker=style["marker"],
+                    label=f"{algorithm}, trained to the end",
+                )
+                ax.scatter(
+                    early[name],
+                    early["best_dev_f1"],
+                    s=16,
+                    alpha=0.75,
+                    facecolors="none",
+                    edgecolors=style["color"],
+                    marker=style["marker"],
+                    label=f"{algorithm}, stopped early",
+                )
             bad = trials[failed]
             ax.scatter(bad[name], [0.0] * len(bad), marker="x", color="red", s=24, label="failed")
         if name == "learning_rate":
@@ -489,8 +520,10 @@ def hparams_plot(data: ReportData, out: Path) -> Path:
         ax.grid(alpha=0.3)
     for ax in axes[:, 0]:
         ax.set_ylabel("best dev F1 of trial")
-    axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.suptitle("Every trial of the main studies: hyperparameter against its best dev F1")
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     try:
         return save_png(fig, out / "hparams.png")
     finally:

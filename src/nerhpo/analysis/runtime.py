@@ -42,6 +42,14 @@ def _retrain(root: Path) -> float:
     )
 
 
+def _casing_seeds(root: Path) -> float:
+    return sum(
+        run.get("train_seconds", 0.0) + run.get("eval_seconds", 0.0)
+        for result in _json_files(root, "results/casing_seeds/*/*.json")
+        for run in result.get("runs", [])
+    )
+
+
 def _baseline(root: Path) -> float:
     return sum(r.get("train_seconds", 0.0) for r in _json_files(root, "results/baseline/*.json"))
 
@@ -66,14 +74,17 @@ STAGE_WORK: dict[str, Callable[[Path], float | None]] = {
     "hpo": lambda root: _studies(root, "results/hpo/**/summary.json"),
     "repeats": lambda root: _studies(root, "results/repeats/**/summary.json"),
     "sprint": lambda root: _studies(root, "results/sprint/*/summary.json"),
+    # the objective's studies (their evaluation, in the same job, is not counted as work here)
+    "objective": lambda root: _studies(root, "results/objective/*/summary.json"),
     "retrain": _retrain,
+    "casing_seeds": _casing_seeds,
     "baseline": _baseline,
     "eval": _eval,
     "pretrain": _pretrain,
 }
 
 
-HPO_STAGES = ("hpo", "repeats", "sprint")  # jobs that run Ray Tune studies
+HPO_STAGES = ("hpo", "repeats", "sprint", "objective")  # jobs that run Ray Tune studies
 
 
 @dataclass

@@ -62,12 +62,13 @@ from nerhpo.search.tune_files import read_progress
 
 STALE_AFTER_S = 120.0
 STATES = ("waiting", "running", "done", "outdated", "failed", "stale")
-DRIVERS = ("hpo.py", "repeats.py", "sprint.py")  # the scripts that run studies
+DRIVERS = ("hpo.py", "repeats.py", "sprint.py", "objective.py")  # the scripts that run studies
 ENDED = ("TERMINATED", "ERROR")  # a trial's status in Tune's state once it ran its course
 # the jobs' logs under logs/, as workflow/rules/*.smk name them (a DVC run writes none)
 MAIN_LOG = "hpo/{family}/{variant}/{algorithm}.log"
 REPEATS_LOG = "repeats/{family}/{variant}/{algorithm}.log"
 SPRINT_LOG = "sprint/{round}.log"
+OBJECTIVE_LOG = "objective/{variant}.log"
 SHORT = {  # the table's names of the hyperparameters
     "learning_rate": "lr",
     "weight_decay": "wd",
@@ -84,7 +85,7 @@ class Planned:
     """One study the run will have: where it lives and its budget."""
 
     name: str  # its folder under the results root, e.g. hpo/original/cased/asha
-    kind: str  # main, repeat or sprint
+    kind: str  # main, repeat, sprint or objective
     directory: Path
     family: str
     variant: str
@@ -165,6 +166,26 @@ def sprint_studies(params: dict, results: Path) -> list[Planned]:
     ]
 
 
+def objective_studies(params: dict, results: Path) -> list[Planned]:
+    """The robustness-aware objective's studies (none when objectives.enabled is false)."""
+    o = params["objectives"]
+    if not o["enabled"]:
+        return []
+    hpo = {**params["hpo"], "objective": o["objective"]}
+    return [
+        _study(
+            results,
+            "objective",
+            under(results, layout.OBJECTIVE_DIR, variant=v),
+            (o["family"], v, o["algorithm"]),
+            hpo,
+            params["seed"],
+            OBJECTIVE_LOG.format(variant=v),
+        )
+        for v in o["train_variants"]
+    ]
+
+
 def planned_studies(params: dict, results: str | Path = layout.RESULTS) -> list[Planned]:
     """Every study of the run, in the order the table lists them."""
     results = Path(results)
@@ -172,6 +193,7 @@ def planned_studies(params: dict, results: str | Path = layout.RESULTS) -> list[
         *main_studies(params, results),
         *repeat_studies(params, results),
         *sprint_studies(params, results),
+        *objective_studies(params, results),
     ]
 
 

@@ -187,6 +187,10 @@ CROSS_KEY_CHECKS = (
     "with sprint.enabled: sprint.family, variant and algorithm are in hpo.families, "
     "train_variants and algorithms (the sprint is measured against that main study), and "
     "sprint.keep is at most sprint.num_samples",
+    "casing_seeds.families are in hpo.families (their best configurations are re-trained)",
+    "with objectives.enabled: objectives.family, train_variants and algorithm are in "
+    "hpo.families, train_variants and algorithms (they are compared with those main studies), "
+    "and objectives.objective is not hpo.objective",
     "hpo.search_space: low is below high; loguniform: low above 0; int: integer bounds; "
     "bounds, values and grid within the range of train.<name>; an integer parameter "
     "(batch_size) is int or choice",
@@ -199,6 +203,12 @@ CROSS_KEY_CHECKS = (
     "with 1 <= k <= n and n >= 2, and splits cut from one file cut it into the same number of "
     "parts, take different ones, and no other split reads that file whole",
     "tag_families: O is not mapped (it is no entity type)",
+    "pretrain_hpo (where set): probe.family is a key of tag_families and probe.variant in "
+    "variants.names; search_space: low below high, loguniform low above 0, mask_probability "
+    "in (0, 1), warmup_ratio in [0, 1], batch_size int or choice of integers, casing a choice "
+    "of cased, lowercased, both; asha.grace_period at most max_epochs; objective downstream "
+    "needs probe.every 1; pbt searches a real-valued parameter",
+    "model.continue_pretraining.epochs above 0 only with a model.name_or_path other than scratch",
 )
 
 _MISSING = object()
@@ -294,6 +304,41 @@ def _sprint(params) -> list[str]:
     return problems
 
 
+def _casing_seeds(params) -> list[str]:
+    families = _at(params, "hpo.families")
+    if not isinstance(families, list):
+        return []
+    why = "; its training variants' best configurations are re-trained"
+    return [
+        _not_in(key, family, "hpo.families", families, why)
+        for key, family in _names(params, "casing_seeds.families")
+        if family not in families
+    ]
+
+
+def _objectives(params) -> list[str]:
+    block = params.get("objectives")
+    if not isinstance(block, dict) or block.get("enabled") is not True:
+        return []
+    problems = []
+    why = "; the objective's studies are compared with the main studies"
+    for name, main in (("family", "hpo.families"), ("algorithm", "hpo.algorithms")):
+        value, studies = block.get(name), _at(params, main)
+        if isinstance(value, str) and isinstance(studies, list) and value not in studies:
+            problems.append(_not_in(f"objectives.{name}", value, main, studies, why))
+    for i, variant in _names(params, "objectives.train_variants"):
+        studies = _at(params, "hpo.train_variants")
+        if isinstance(studies, list) and variant not in studies:
+            problems.append(_not_in(i, variant, "hpo.train_variants", studies, why))
+    objective = block.get("objective")
+    if objective is not None and objective == _at(params, "hpo.objective"):
+        problems.append(
+            f"objectives.objective: {objective!r} is hpo.objective already (the main studies' "
+            "objective); choose another to compare with it"
+        )
+    return problems
+
+
 def _value_problems(validator, key: str, value, name: str) -> list[str]:
     return [
         f"{key}: {_short(e.message, 120)}, as for train.{name}"
@@ -348,8 +393,10 @@ def _used_algorithms(params) -> dict[str, str]:
     for key in ("hpo.algorithms", "hpo.compare.algorithms"):
         for _, algorithm in _names(params, key):
             used.setdefault(algorithm, key)
-    if _at(params, "sprint.enabled") is True and isinstance(_at(params, "sprint.algorithm"), str):
-        used.setdefault(_at(params, "sprint.algorithm"), "sprint.algorithm")
+    for block in ("sprint", "objectives"):
+        algorithm = _at(params, f"{block}.algorithm")
+        if _at(params, f"{block}.enabled") is True and isinstance(algorithm, str):
+            used.setdefault(algorithm, f"{block}.algorithm")
     return used
 
 
@@ -476,14 +523,114 @@ def _tag_families(params) -> list[str]:
     ]
 
 
+_PRETRAIN_REAL = ("learning_rate", "mask_probability", "warmup_ratio", "weight_decay")
+# (lowest, highest, open at both ends, wording) of each real-valued pretraining parameter
+_PRETRAIN_RANGES = {
+    "learning_rate": (0, None, True, "above 0"),
+    "mask_probability": (0, 1, True, "in (0, 1)"),
+    "warmup_ratio": (0, 1, False, "in [0, 1]"),
+    "weight_decay": (0, None, False, "at least 0"),
+}
+
+
+def _outside(name: str, value) -> bool:
+    low, high, open_range, _ = _PRETRAIN_RANGES[name]
+    if open_range:
+        return value <= low or (high is not None and value >= high)
+    return value < low or (high is not None and value > high)
+
+
+def _pretrain_space(space: dict) -> list[str]:
+    problems = []
+    for name, spec in space.items():
+        if not isinstance(spec, dict):
+            continue
+        key = f"pretrain_hpo.search_space.{name}"
+        kind, low, high = spec.get("type"), spec.get("low"), spec.get("high")
+        values = spec.get("values") if isinstance(spec.get("values"), list) else []
+        if name == "casing":
+            bad = [v for v in values if v not in ("cased", "lowercased", "both")]
+            if kind != "choice" or bad:
+                shown = f" (not {_listing(bad)})" if bad else ""
+                problems.append(f"{key}: must be a choice of cased, lowercased, both{shown}")
+            continue
+        if name == "batch_size":
+            bad = [v for v in values if not isinstance(v, int) or isinstance(v, bool) or v < 1]
+            if kind not in ("int", "choice") or bad:
+                problems.append(f"{key}: must be int or a choice of integers of at least 1")
+            continue
+        if kind in _RANGES and _number(low) and _number(high) and low >= high:
+            problems.append(f"{key}: low {low!r} must be below high {high!r}")
+            continue
+        if kind == "loguniform" and _number(low) and low <= 0:
+            problems.append(f"{key}.low: {low!r} must be above 0 for type loguniform")
+            continue
+        bounds = [("low", low), ("high", high)] + [(f"values.{i}", v) for i, v in enumerate(values)]
+        for bound, value in bounds:
+            if name in _PRETRAIN_RANGES and _number(value) and _outside(name, value):
+                problems.append(f"{key}.{bound}: {value!r} is not {_PRETRAIN_RANGES[name][3]}")
+                break
+    return problems
+
+
+def _pretrain_hpo(params) -> list[str]:
+    block = _at(params, "pretrain_hpo")
+    if not isinstance(block, dict):
+        return []
+    problems = []
+    family = _at(params, "pretrain_hpo.probe.family")
+    variant = _at(params, "pretrain_hpo.probe.variant")
+    families, variants = _at(params, "tag_families"), _at(params, "variants.names")
+    if isinstance(family, str) and isinstance(families, dict) and family not in families:
+        problems.append(_not_in("pretrain_hpo.probe.family", family, "tag_families", families))
+    if isinstance(variant, str) and isinstance(variants, list) and variant not in variants:
+        problems.append(_not_in("pretrain_hpo.probe.variant", variant, "variants.names", variants))
+    space = block.get("search_space")
+    if isinstance(space, dict):
+        problems += _pretrain_space(space)
+    grace, epochs = _at(params, "pretrain_hpo.asha.grace_period"), block.get("max_epochs")
+    if block.get("algorithm") == "asha" and _number(grace) and _number(epochs) and grace > epochs:
+        problems.append(
+            f"pretrain_hpo.asha.grace_period: {grace!r} is more than pretrain_hpo.max_epochs "
+            f"{epochs!r}"
+        )
+    every = _at(params, "pretrain_hpo.probe.every")
+    if block.get("objective") == "downstream" and _number(every) and every != 1:
+        problems.append(
+            f"pretrain_hpo.probe.every: {every!r}, but objective downstream needs the score at "
+            "every epoch (set it to 1, or objective proxy)"
+        )
+    if block.get("algorithm") == "pbt" and isinstance(space, dict):
+        if not any(n in _PRETRAIN_REAL for n in space):
+            problems.append(
+                "pretrain_hpo.search_space: pbt perturbs real-valued parameters, but none is "
+                f"searched (add one of {', '.join(_PRETRAIN_REAL)})"
+            )
+    return problems
+
+
+def _continue_pretraining(params) -> list[str]:
+    epochs = _at(params, "model.continue_pretraining.epochs")
+    if _number(epochs) and epochs > 0 and _at(params, "model.name_or_path") == "scratch":
+        return [
+            f"model.continue_pretraining.epochs: {epochs!r}, but model.name_or_path is scratch "
+            "(pretrained by model.scratch); it continues the pretraining of a local encoder"
+        ]
+    return []
+
+
 _CHECKS = (
     _defined_names,
     _sprint,
+    _casing_seeds,
+    _objectives,
     _search_space,
     _algorithms,
     _model,
     _corpus,
     _tag_families,
+    _pretrain_hpo,
+    _continue_pretraining,
 )
 
 

@@ -30,6 +30,15 @@ CORPUS_REPORT_FILE = "results/corpus/corpus.md"
 # model and studies
 PRETRAINED_DIR = "results/pretrained"
 PRETRAIN_SUMMARY = "results/pretrained/pretrain.json"
+# the pretraining study (on request): HPO of the scratch encoder's pretraining
+PRETRAIN_HPO_DIR = "results/pretrain_hpo"
+PRETRAIN_HPO_FILES = ("trials.csv", "best.json", "summary.json")
+PRETRAIN_HPO_ENCODER = "results/pretrain_hpo/encoder"
+PRETRAIN_HPO_TUNE_DIR = "results/pretrain_hpo/tune"
+PRETRAIN_HPO_STAMP = "results/pretrain_hpo/study.fingerprint"
+PRETRAIN_HPO_FINDINGS = "results/pretrain_hpo/findings"  # pretraining.md, .json, .png
+# fine-tuning HPO on the best encoder found (a study folder, as results/hpo/... holds one)
+PRETRAIN_HPO_FINETUNE = "results/pretrain_hpo/finetune"
 STUDY_DIR = "results/hpo/{family}/{variant}/{algorithm}"
 STUDY_FILES = ("best.json", "trials.csv", "summary.json")
 STUDY_MODEL_DIR = "results/hpo/{family}/{variant}/{algorithm}/model"
@@ -38,6 +47,8 @@ STUDY_STAMP = "results/hpo/{family}/{variant}/{algorithm}/study.fingerprint"
 
 # evaluation
 EVAL_FILE = "results/eval/{family}/{variant}/{algorithm}.json"
+# entities found on cased text but missed on its uncased copy (written with the eval file)
+ERRORS_FILE = "results/errors/{family}/{variant}/{algorithm}.json"
 BASELINE_FILE = "results/baseline/bs{batch_size}.json"
 
 # the comparison: repeated studies and re-trained winners
@@ -45,6 +56,13 @@ REPEATS_DIR = "results/repeats/{family}/{variant}/{algorithm}"
 REPEAT_DIR = "results/repeats/{family}/{variant}/{algorithm}/r{k}"
 REPEATS_SUMMARY = "results/repeats/{family}/{variant}/{algorithm}/repeats.json"
 RETRAIN_FILE = "results/retrain/{family}/{variant}/{algorithm}.json"
+
+# the seed spread of the casing robustness: each training variant's best configuration re-trained
+CASING_SEEDS_FILE = "results/casing_seeds/{family}/{variant}.json"
+
+# the robustness-aware objective: main studies re-run under another objective, then evaluated
+OBJECTIVE_DIR = "results/objective/{variant}"
+OBJECTIVE_FILES = ("best.json", "trials.csv", "summary.json", "eval.json")
 
 # the progressive-fidelity sprint
 SPRINT_DATA_DIR = "results/sprint/data"
@@ -83,6 +101,8 @@ def variant_files(family: str, variant: str) -> list[str]:
 
 
 def model_source(params: dict, pretrained_dir: str | Path = PRETRAINED_DIR) -> Path | str:
-    """Where the encoder comes from: the pretrain stage's output, or the configured path/name."""
+    """Where the encoder comes from: the pretrain stage's output (the scratch encoder, or a
+    configured one whose pretraining it continued), or the configured path/name."""
     name = params["model"]["name_or_path"]
-    return Path(pretrained_dir) if name == "scratch" else name
+    continued = (params["model"].get("continue_pretraining") or {}).get("epochs", 0) > 0
+    return Path(pretrained_dir) if name == "scratch" or continued else name

@@ -1,4 +1,6 @@
-"""The 7 casing variants of a corpus, built by rules; tags never change.
+"""The casing variants of a corpus, built by rules; tags never change.
+
+The seed's seven (params variants.names by default):
 
 cased               as is
 uncased             every token lowercased
@@ -7,6 +9,13 @@ uncased-cased-both  every sentence twice: cased, then uncased
 ne-lower            only tokens inside entities lowercased
 ne-lower-cased-mix  as uncased-cased-mix with ne-lower in place of uncased
 ne-lower-cased-both as uncased-cased-both with ne-lower in place of uncased
+
+Optional, outside the default lists:
+
+upper               every token uppercased (all capitals, as in headlines)
+cased-lower-upper   every sentence three times: cased, lowercased, uppercased (case
+                    augmentation, after Bodapati et al., W-NUT 2019); dev and test too, as
+                    for the *-both variants
 
 The mix variants draw from a generator seeded by (seed, variant, split), so the same
 params give byte-identical files and the splits do not share a random stream.
@@ -28,11 +37,17 @@ VARIANTS = (
     "ne-lower",
     "ne-lower-cased-mix",
     "ne-lower-cased-both",
+    "upper",
+    "cased-lower-upper",
 )
 
 
 def lowercase_all(s: Sentence) -> Sentence:
     return Sentence([t.lower() for t in s.tokens], list(s.tags), s.nested, s.comment)
+
+
+def uppercase_all(s: Sentence) -> Sentence:
+    return Sentence([t.upper() for t in s.tokens], list(s.tags), s.nested, s.comment)
 
 
 def lowercase_entities(s: Sentence) -> Sentence:
@@ -56,6 +71,10 @@ def make_variant(
     )
     if variant == "cased":
         return [keep_case(s) for s in sentences]
+    if variant == "upper":
+        return [uppercase_all(s) for s in sentences]
+    if variant == "cased-lower-upper":
+        return [c for s in sentences for c in (keep_case(s), lowercase_all(s), uppercase_all(s))]
     if variant.endswith("-mix"):
         rng = random.Random(variant_seed(seed, variant, split))
         return [lower(s) if rng.random() < mix_probability else keep_case(s) for s in sentences]

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from nerhpo.core import layout as L
 from nerhpo.search.identity import study_keys
+from nerhpo.search.pretrain_study import study_keys as pretrain_study_keys
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/nerhpo
 PROJECT_DIR = PACKAGE_DIR.parents[1]
@@ -49,6 +50,9 @@ class Stage:
     outs: tuple[Out, ...] = ()
     matrix: dict[str, str] = field(default_factory=dict)  # wildcard -> params list it spans
     threads: int = 1  # the DVC command's --threads (Snakemake passes its own)
+    # outside the default target: a named Snakemake rule, and a stage of ON_REQUEST_DVC_YAML
+    # (run by `dvc repro ON_REQUEST_DVC_YAML`), not of dvc.yaml (which `dvc repro` runs)
+    on_request: bool = False
 
 
 STUDY_ARGS = (("--family", "{family}"), ("--variant", "{variant}"), ("--algorithm", "{algorithm}"))
@@ -63,6 +67,7 @@ COMPARE_MATRIX = {
     "algorithm": "hpo.compare.algorithms",
 }
 SPRINT_DATA = "data/variants/{sprint.family}/{sprint.variant}"
+OBJECTIVE_DATA = "data/variants/{objectives.family}"
 
 STAGES: dict[str, Stage] = {
     "corpus": Stage(
@@ -111,7 +116,9 @@ STAGES: dict[str, Stage] = {
         script="hpo.py",
         args=(*STUDY_ARGS, ("--data", L.VARIANT_DIR), ("--out", L.STUDY_DIR)),
         params=study_keys(),
-        deps=(L.VARIANT_DIR, L.PRETRAINED_DIR),
+        # the family's other variants: their dev sets score the trials under hpo.objective
+        # mean or worst
+        deps=(L.FAMILY_DATA_DIR, L.PRETRAINED_DIR),
         outs=(
             Out(L.STUDY_MODEL_DIR),
             *(Out(f"{L.STUDY_DIR}/{name}") for name in ("trials.csv", "summary.json", "best.json")),
@@ -128,11 +135,14 @@ STAGES: dict[str, Stage] = {
             ("--data-root", L.VARIANTS_ROOT),
             ("--threads", "{threads}"),
             ("--out", L.EVAL_FILE),
+            ("--errors", L.ERRORS_FILE),
         ),
         params=("variants.names", "model.max_length"),
+        # the family's folder holds every split it reads, the truecaser's training text
+        # (cased/train.tsv, for a cased-trained model) included
         deps=(L.STUDY_MODEL_DIR, L.FAMILY_DATA_DIR),
         # cached, so `dvc push`/`dvc pull` carry them with the models (results/ is not in git)
-        outs=(Out(L.EVAL_FILE, metric=True),),
+        outs=(Out(L.EVAL_FILE, metric=True), Out(L.ERRORS_FILE)),
         matrix=STUDY_MATRIX,
     ),
     "baseline": Stage(
@@ -180,6 +190,49 @@ STAGES: dict[str, Stage] = {
         deps=(L.VARIANT_DIR, L.PRETRAINED_DIR, L.REPEATS_DIR, "results/hpo"),
         outs=(Out(L.RETRAIN_FILE, metric=True),),
         matrix=COMPARE_MATRIX,
+    ),
+    # the seed spread of the casing robustness: a training variant's best configuration
+    # re-trained with other seeds, each model evaluated on every variant
+    "casing_seeds": Stage(
+        script="casing_seeds.py",
+        args=(
+            ("--family", "{family}"),
+            ("--variant", "{variant}"),
+            ("--data-root", L.VARIANTS_ROOT),
+            ("--results", L.RESULTS),
+            ("--threads", "{threads}"),
+            ("--out", L.CASING_SEEDS_FILE),
+        ),
+        params=(
+            "seed",
+            "model.max_length",
+            "train.batch_order",
+            "hpo.max_epochs",
+            "hpo.algorithms",
+            "casing_seeds.seeds",
+            "variants.names",
+        ),
+        deps=(L.FAMILY_DATA_DIR, L.PRETRAINED_DIR, "results/hpo/{family}/{variant}"),
+        outs=(Out(L.CASING_SEEDS_FILE, metric=True),),
+        matrix={"family": "casing_seeds.families", "variant": "hpo.train_variants"},
+    ),
+    # the robustness-aware objective: a main study re-run under objectives.objective, evaluated
+    "objective": Stage(
+        script="objective.py",
+        args=(
+            ("--family", "{objectives.family}"),
+            ("--variant", "{variant}"),
+            ("--algorithm", "{objectives.algorithm}"),
+            ("--objective", "{objectives.objective}"),
+            ("--data-root", L.VARIANTS_ROOT),
+            ("--threads", "{threads}"),
+            ("--out", L.OBJECTIVE_DIR),
+        ),
+        params=(*study_keys("{objectives.algorithm}"), "objectives", "variants.names"),
+        deps=(OBJECTIVE_DATA, L.PRETRAINED_DIR),
+        # the study, Tune state included: kept across runs so a killed run resumes
+        outs=(Out(L.OBJECTIVE_DIR, persist=True, cache=False),),
+        matrix={"variant": "objectives.train_variants"},
     ),
     # the progressive-fidelity sprint: data subset, cheap round, narrowed space, full round
     "sprint_data": Stage(
@@ -231,6 +284,9 @@ STAGES: dict[str, Stage] = {
             "hpo.repeats",
             "hpo.retrain_seeds",
             "hpo.compare",
+            "hpo.objective",
+            "objectives",
+            "casing_seeds",
             "sprint",
         ),
         deps=(
@@ -238,6 +294,9 @@ STAGES: dict[str, Stage] = {
             "results/eval",
             "results/repeats",
             "results/retrain",
+            "results/casing_seeds",
+            "results/errors",
+            "results/objective",
             L.SPRINT_CHEAP_DIR,
             L.SPRINT_SPACE,
             L.SPRINT_FULL_DIR,
@@ -278,7 +337,37 @@ STAGES: dict[str, Stage] = {
         # the Optuna journal lies inside it: a pulled clone has it from git, as the figures
         outs=(Out(L.REPORT_DIR, cache=False),),
     ),
+    # on request: HPO of the scratch encoder's pretraining (nerhpo.search.pretrain_study)
+    "pretrain_hpo": Stage(
+        script="pretrain_hpo.py",
+        args=(
+            ("--corpus-train", L.CORPUS_FILE.format(split="train")),
+            # the probe's variant is read from params below it: no params value in the command,
+            # so a params file without a pretrain_hpo block still gives valid DVC files
+            ("--data-root", L.VARIANTS_ROOT),
+            ("--results", L.RESULTS),
+            ("--readme", L.README),
+            ("--out", L.PRETRAIN_HPO_DIR),
+        ),
+        # hpo: the fine-tuning study's budget and settings (a change re-runs the stage, and each
+        # of its two studies resumes unless its own identity changed)
+        params=(*pretrain_study_keys(), "hpo"),
+        # the main studies: the fine-tuning on the best encoder is compared with one of them
+        deps=(L.CORPUS_DIR, L.VARIANTS_ROOT, "results/hpo"),
+        outs=(
+            Out(L.PRETRAIN_HPO_ENCODER),
+            *(Out(f"{L.PRETRAIN_HPO_DIR}/{name}") for name in L.PRETRAIN_HPO_FILES),
+            Out(L.PRETRAIN_HPO_FINDINGS, cache=False),
+            Out(L.PRETRAIN_HPO_TUNE_DIR, persist=True, cache=False),
+            Out(L.PRETRAIN_HPO_STAMP, persist=True, cache=False),
+            Out(L.PRETRAIN_HPO_FINETUNE, persist=True, cache=False),
+        ),
+        on_request=True,
+    ),
 }
+
+# where the on-request stages' DVC file lies (its stages run from the project root: wdir)
+ON_REQUEST_DVC_YAML = "workflow/dvc/dvc.yaml"
 
 # The figures as DVC plots (`dvc plots show`, `dvc plots diff`)
 PLOTS = (
@@ -379,8 +468,31 @@ DVC_HEADER = """\
 def dvc_yaml() -> str:
     import yaml
 
-    document = {"stages": {name: dvc_stage(name) for name in STAGES}, "plots": list(PLOTS)}
+    stages = {name: dvc_stage(name) for name, s in STAGES.items() if not s.on_request}
+    document = {"stages": stages, "plots": list(PLOTS)}
     return DVC_HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
+
+
+ON_REQUEST_HEADER = """\
+# Generated from src/nerhpo/pipeline/stages.py by workflow/scripts/write_dvc_yaml.py: do not edit.
+# The stages outside the default target (`dvc repro` runs only ./dvc.yaml): run one with
+# `dvc repro workflow/dvc/dvc.yaml:<stage>`. They run in the project root (wdir) and read its
+# params.yaml, as the stages of dvc.yaml do.
+"""
+
+
+def on_request_dvc_yaml() -> str:
+    """The DVC file of the on-request stages (``ON_REQUEST_DVC_YAML``), paths from the root."""
+    import yaml
+
+    up = "/".join(".." for _ in Path(ON_REQUEST_DVC_YAML).parent.parts)
+    stages = {}
+    for name, stage in STAGES.items():
+        if stage.on_request:
+            # deps, outs and params (params.yaml) are relative to wdir
+            stages[name] = {"wdir": up, **dvc_stage(name)}
+    document = {"stages": stages}
+    return ON_REQUEST_HEADER + yaml.safe_dump(document, sort_keys=False, width=100)
 
 
 # --- Snakemake -------------------------------------------------------------------------------

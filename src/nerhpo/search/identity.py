@@ -1,7 +1,7 @@
 """What identifies a study: the settings that can change its result, and nothing else.
 
 A study depends on the seed, the default hyperparameters (``train``), the encoder, max_length,
-the search space, its budget and its own algorithm's block. Not on the lists of families,
+the search space, its budget, its objective and its own algorithm's block. Not on the lists of families,
 variants and algorithms (adding one adds studies, it changes none), nor on ray_address or the
 CPUs and GPUs per trial or job (where it runs, not what it finds), nor on the comparison's keys.
 Snakemake and DVC re-run a study when one of these keys changes (nerhpo.pipeline.stages), and a
@@ -27,6 +27,7 @@ def study_keys(algorithm: str = "{algorithm}") -> tuple[str, ...]:
         "model.name_or_path",
         "model.max_length",
         *(f"hpo.{k}" for k in STUDY_HPO_KEYS),
+        "hpo.objective",
         f"hpo.{algorithm}",
     )
 
@@ -43,6 +44,11 @@ def study_fingerprint(study: Study) -> str:
 
     settings = {k: study.hpo.get(k) for k in STUDY_HPO_KEYS}
     settings[study.algorithm] = study.hpo.get(study.algorithm)
+    # objective own (the default) adds nothing: its studies keep the fingerprint they had
+    # before objectives existed, so they resume; mean and worst count the dev sets they score
+    if study.objective != "own":
+        settings["objective"] = study.objective
+        settings["objective_dev"] = sorted(study.objective_dev_files)
     # a local encoder counts by its bytes (wherever it lies), a cached hub model by its name
     name = () if Path(study.model_dir).is_dir() else (str(study.model_dir),)
     return _fingerprint(study, settings, *name)
@@ -51,7 +57,7 @@ def study_fingerprint(study: Study) -> str:
 def legacy_fingerprint(study: Study) -> str:
     """The fingerprint of nerhpo 0.1.0, which counted every hpo key but the algorithm blocks,
     ray_address and the comparison's keys: a state saved under it is still this study's."""
-    excluded = ALGORITHMS + ("ray_address", "repeats", "retrain_seeds", "compare")
+    excluded = ALGORITHMS + ("ray_address", "repeats", "retrain_seeds", "compare", "objective")
     settings = {k: v for k, v in study.hpo.items() if k not in excluded}
     settings["algorithm_settings"] = study.hpo.get(study.algorithm)
     return _fingerprint(study, settings)
@@ -72,6 +78,7 @@ def _fingerprint(study: Study, settings: dict, *extra) -> str:
     ):
         digest.update(repr(item).encode())
     files = [study.data_dir / "train.tsv", study.data_dir / "dev.tsv"]
+    files += [study.objective_dev_files[v] for v in sorted(study.objective_dev_files)]
     if Path(study.model_dir).is_dir():
         files += sorted(Path(study.model_dir).glob("*.safetensors"))
     for path in files:
@@ -85,4 +92,7 @@ def saved_state_matches(stamp: Path, study: Study, fingerprint: str) -> bool:
     if not stamp.exists():
         return False
     saved = stamp.read_text()
-    return saved == fingerprint or saved == legacy_fingerprint(study)
+    if saved == fingerprint:
+        return True
+    # nerhpo 0.1.0 knew no objective but its own variant's dev F1
+    return study.objective == "own" and saved == legacy_fingerprint(study)

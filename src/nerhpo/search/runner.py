@@ -180,6 +180,10 @@ def prepare_payload(study: Study, data_key: str) -> dict:
         "labels": study.labels,
         "train": read_corpus(study.data_dir / "train.tsv"),
         "dev": read_corpus(study.data_dir / "dev.tsv"),
+        "variant": study.variant,
+        "objective": study.objective,
+        # the other variants' dev sets, which objective mean or worst also scores each epoch
+        "objective_dev": {v: read_corpus(f) for v, f in study.objective_dev_files.items()},
         "max_length": study.max_length,
         "data_key": data_key,  # names this study's data in the workers' cache
         "defaults": {
@@ -490,6 +494,13 @@ def export_best(study: Study, grid_result, out: Path) -> dict:
         "config": config,
         "seed": study.seed,
     }
+    if study.objective != "own":  # dev_f1 is then the objective's value; its parts beside it
+        best["objective"] = study.objective
+        best["dev_f1_by_variant"] = {
+            k.removeprefix(f"{METRIC}_"): float(v)
+            for k, v in sorted(metrics.items())
+            if k.startswith(f"{METRIC}_") and k != f"{METRIC}_own"
+        }
     with atomic_directory(out / "model") as tmp:
         with checkpoint.as_directory() as directory:
             for name in ("model.safetensors", "config.json"):

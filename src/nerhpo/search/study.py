@@ -16,6 +16,22 @@ ALGORITHMS = ("asha", "bohb", "pbt", "random", "grid", "tpe", "gp")
 
 METRIC = "dev_f1"
 
+# What a trial's dev score (METRIC) is: the dev F1 of its own training variant (own), or the mean
+# or the minimum over the dev sets of every evaluation variant (variants.names) of its family
+OBJECTIVES = ("own", "mean", "worst")
+
+
+def objective_value(objective: str, by_variant: dict[str, float], own: str) -> float:
+    """A trial's score under ``objective`` from its dev F1 per evaluation variant."""
+    if objective == "own":
+        return by_variant[own]
+    scores = [by_variant[v] for v in sorted(by_variant)]  # sorted: the same sum in any process
+    if objective == "mean":
+        return sum(scores) / len(scores)
+    if objective == "worst":
+        return min(scores)
+    raise ValueError(f"unknown objective {objective!r} (one of {', '.join(OBJECTIVES)})")
+
 
 class StudyFailed(RuntimeError):
     """No trial of a study finished; the message summarises the trials' errors."""
@@ -35,6 +51,21 @@ class Study:
     max_length: int
     seed: int
     corpus: str = ""  # one line on where the sentences come from, for the model card
+    # the family's evaluation variants (variants.names): their dev sets score a trial when
+    # hpo.objective is mean or worst
+    eval_variants: tuple[str, ...] = ()
+
+    @property
+    def objective(self) -> str:
+        return self.hpo.get("objective", "own")
+
+    @property
+    def objective_dev_files(self) -> dict[str, Path]:
+        """The dev sets a trial is scored on besides its own (none for objective own)."""
+        if self.objective == "own":
+            return {}
+        root = self.data_dir.parent
+        return {v: root / v / "dev.tsv" for v in self.eval_variants if v != self.variant}
 
     @property
     def tag(self) -> str:
@@ -69,4 +100,5 @@ def make_study(
         max_length=params["model"]["max_length"],
         seed=params["seed"] if seed is None else int(seed),
         corpus=corpus_description(params["corpus"]),
+        eval_variants=tuple(params["variants"]["names"]),
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from nerhpo.core.hparams import HPARAMS
 from nerhpo.search.space import SearchSpaceError
-from nerhpo.search.study import METRIC
+from nerhpo.search.study import METRIC, objective_value
 from nerhpo.training.encoding import Encoded, TrialConfig, encode
 from nerhpo.training.families import unsupported_dropout
 
@@ -49,12 +49,15 @@ def trainable(config: dict, payload: dict) -> None:
             trainer.load_checkpoint(directory)
         trainer.apply_config(cfg)  # PBT: the donor's weights, this trial's (perturbed) config
     for epoch in fit(trainer):
+        scores, eval_seconds = objective_scores(trainer, epoch.dev_f1, data, payload)
+        eval_seconds += epoch.eval_seconds
         metrics = {
-            METRIC: epoch.dev_f1,
+            METRIC: scores.pop(METRIC),
             "epoch": epoch.epoch,
-            "epoch_seconds": epoch.train_seconds + epoch.eval_seconds,
+            "epoch_seconds": epoch.train_seconds + eval_seconds,
             "train_seconds": epoch.train_seconds,
-            "eval_seconds": epoch.eval_seconds,
+            "eval_seconds": eval_seconds,
+            **scores,
         }
         metrics.update(epoch.stats)
         metrics.update(where)
@@ -69,11 +72,29 @@ def trainable(config: dict, payload: dict) -> None:
 CHECKPOINT_TOKENIZER = "tokenizer"
 
 
+def objective_scores(trainer, own_f1: float, data, payload: dict) -> tuple[dict, float]:
+    """The trial's score under the study's objective (METRIC) and, for mean and worst, the dev
+    F1 of every evaluation variant (``dev_f1_<variant>``), with the seconds the extra dev sets
+    took. Objective own reports what it always did: its own variant's dev F1 alone."""
+    import time
+
+    objective = payload.get("objective", "own")
+    if objective == "own":
+        return {METRIC: own_f1}, 0.0
+    start = time.perf_counter()
+    by_variant = {payload["variant"]: own_f1}
+    by_variant.update({v: trainer.evaluate(enc) for v, enc in data.objective_dev.items()})
+    scores = {f"dev_f1_{v}": f for v, f in sorted(by_variant.items())}
+    scores[METRIC] = objective_value(objective, by_variant, payload["variant"])
+    return scores, time.perf_counter() - start
+
+
 @dataclass
 class TrialData:
     tokenizer: Any
     train: Encoded
     dev: Encoded
+    objective_dev: dict[str, Encoded]  # the other variants' dev sets (objective mean, worst)
 
 
 _TRIAL_DATA: dict[str, TrialData] = {}
@@ -92,11 +113,14 @@ def encoded_data(payload: dict) -> TrialData:
         _TRIAL_DATA.clear()  # one study's data at a time
         tokenizer = load_tokenizer(payload["model_dir"])
         label2id = {label: i for i, label in enumerate(payload["labels"])}
+
+        def encoded(sentences):
+            return encode(sentences, tokenizer, label2id, payload["max_length"])
+
         _TRIAL_DATA[key] = TrialData(
             tokenizer,
-            *(
-                encode(payload[split], tokenizer, label2id, payload["max_length"])
-                for split in ("train", "dev")
-            ),
+            encoded(payload["train"]),
+            encoded(payload["dev"]),
+            {v: encoded(s) for v, s in sorted(payload.get("objective_dev", {}).items())},
         )
     return _TRIAL_DATA[key]

@@ -1,23 +1,20 @@
 """Tokenizer and encoder: trained from scratch on the corpus, or loaded from a local path / hub cache.
 
 ``scratch`` (the offline default) trains a WordPiece tokenizer on the cased and lowercased
-training text and pretrains a small BERT with masked-language modelling once; every HPO job
-then fine-tunes that encoder. Anything else is loaded with the Auto classes, safetensors only,
-never remote code, never downloaded (``local_files_only``).
+training text (``model.scratch.pretrain_casing``) and pretrains a small BERT with
+masked-language modelling once (the epoch loop: ``nerhpo.training.mlm``); every HPO job then
+fine-tunes that encoder. Anything else is loaded with the Auto classes, safetensors only, never
+remote code, never downloaded (``local_files_only``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
-import random
-import time
 from pathlib import Path
 
 from nerhpo.core.errors import NerhpoError
 from nerhpo.training.families import dropout_layout
-from nerhpo.training.schedule import warmup_linear_decay
 
 log = logging.getLogger(__name__)
 
@@ -96,88 +93,6 @@ def scratch_config(vocab_size: int, size: dict):
     )
 
 
-def pretrain(
-    train_sentences: list[list[str]], scratch: dict, seed: int, out_dir: str | Path
-) -> dict:
-    """Train the tokenizer and MLM-pretrain a small BERT on cased + lowercased training text.
-
-    Writes a directory that :func:`load_token_classifier` and :func:`load_tokenizer` read.
-    Returns a summary (vocabulary, parameters, loss per epoch).
-    """
-    import torch
-    from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
-
-    from nerhpo.core.atomic import atomic_directory
-    from nerhpo.core.progress import progress
-    from nerhpo.training.precision import use_bf16
-
-    quiet_transformers()
-    started = time.perf_counter()
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    bf16 = use_bf16(device)
-
-    torch.manual_seed(seed)
-    rng = random.Random(seed)
-    words = [s for s in train_sentences if s]
-    texts = [" ".join(s) for s in words] + [" ".join(w.lower() for w in s) for s in words]
-    tokenizer = train_wordpiece(texts, scratch["vocab_size"])
-    config = scratch_config(len(tokenizer), scratch)
-    model = BertForMaskedLM(config).to(device)
-    max_len = scratch["max_length"]
-    encoded = [
-        tokenizer(s, is_split_into_words=True, truncation=True, max_length=max_len)["input_ids"]
-        for s in (words + [[w.lower() for w in s] for s in words])
-    ]
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, return_tensors="pt")
-    batch_size = scratch["pretrain_batch_size"]
-    epochs = scratch["pretrain_epochs"]
-    steps = epochs * math.ceil(len(encoded) / batch_size)
-    optim = torch.optim.AdamW(
-        model.parameters(),
-        lr=scratch["pretrain_learning_rate"],
-        weight_decay=0.01,
-        fused=device.type in ("cuda", "cpu"),  # one kernel, not a loop over 40 tensors
-    )
-    warmup = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim,
-        lambda step: warmup_linear_decay(step, steps, warmup, ramp=warmup),
-    )
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    losses = []
-    model.train()
-    for epoch in range(epochs):
-        rng.shuffle(batches)
-        total, count = 0.0, 0
-        for idx in progress(batches, f"pretrain epoch {epoch + 1}/{epochs}"):
-            batch = collator([{"input_ids": encoded[i]} for i in idx]).to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss = masked_lm_loss(model, batch)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optim.step()
-            sched.step()
-            optim.zero_grad(set_to_none=True)
-            total, count = total + loss.item(), count + 1
-        losses.append(total / max(1, count))
-        log.info("pretrain epoch %d/%d: MLM loss %.3f", epoch + 1, epochs, losses[-1])
-    summary = {
-        "vocab_size": len(tokenizer),
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "mlm_loss_per_epoch": [round(x, 4) for x in losses],
-        "sentences": len(encoded),
-        "seed": seed,
-        # tokenizer and MLM training, without imports (nerhpo.analysis.runtime: where a run's time went)
-        "train_seconds": round(time.perf_counter() - started, 2),
-    }
-    with atomic_directory(out_dir) as tmp:
-        model.bert.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        (tmp / "pretrain.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
-
-
 def masked_lm_loss(model, batch):
     """BertForMaskedLM's loss, with the vocabulary head applied to the masked positions only.
 
@@ -195,7 +110,8 @@ def masked_lm_loss(model, batch):
     return F.cross_entropy(logits.float(), batch["labels"][masked])
 
 
-def _check_safe(path: Path) -> None:
+def check_safe_weights(path: Path) -> None:
+    """Refuse a model directory without safetensors weights (pickled weights can run code)."""
     if path.is_dir():
         has_safe = any(path.glob("*.safetensors"))
         unsafe = [
@@ -278,7 +194,7 @@ def load_token_classifier(
     quiet_transformers()
 
     path = Path(name_or_path)
-    _check_safe(path)
+    check_safe_weights(path)
     try:
         config = AutoConfig.from_pretrained(
             str(name_or_path),

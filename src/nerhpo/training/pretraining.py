@@ -1,4 +1,5 @@
-"""The pretrain stage: pretrain the scratch encoder, or check that a configured one loads."""
+"""The pretrain stage: pretrain the scratch encoder, continue the pretraining of a local encoder
+(``model.continue_pretraining``), or check that a configured one loads."""
 
 from __future__ import annotations
 
@@ -14,19 +15,35 @@ log = logging.getLogger(__name__)
 def run_pretrain(
     params: dict, corpus_train: str | Path, out_dir: str | Path, threads: int = 1
 ) -> dict:
-    """Pretrain the scratch model, or check that the configured model loads offline."""
+    """Pretrain the scratch model, continue pretraining the configured one on the corpus'
+    training text, or check that the configured model loads offline."""
     import torch
 
     torch.set_num_threads(max(1, threads))
     name = params["model"]["name_or_path"]
     if name == "scratch":
-        from nerhpo.training.model import pretrain
+        from nerhpo.training.mlm import pretrain
 
         sentences = [s.tokens for s in read_corpus(corpus_train)]
         summary = pretrain(sentences, params["model"]["scratch"], params["seed"], out_dir)
         log.info(
             "pretrained %s parameters, MLM loss per epoch %s",
             summary["parameters"],
+            summary["mlm_loss_per_epoch"],
+        )
+        return summary
+    continued = params["model"].get("continue_pretraining") or {}
+    if continued.get("epochs", 0) > 0:
+        from nerhpo.training.mlm import continue_pretraining
+
+        sentences = [s.tokens for s in read_corpus(corpus_train)]
+        max_length = params["model"]["max_length"]
+        summary = continue_pretraining(
+            name, sentences, continued, params["seed"], max_length, out_dir
+        )
+        log.info(
+            "continued the pretraining of %s, MLM loss per epoch %s",
+            name,
             summary["mlm_loss_per_epoch"],
         )
         return summary

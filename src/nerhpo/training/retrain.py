@@ -28,12 +28,12 @@ def encode_splits(data_dir: str | Path, tokenizer, labels: list[str], max_length
     }
 
 
-def retrain_once(
+def train_best_epoch(
     model_dir, labels: list[str], splits: dict, pad_id: int, config: dict, seed: int, epochs: int
-) -> dict:
-    """Train ``config`` from the encoder with ``seed`` for ``epochs`` (the HPO schedule), keep the
-    epoch with the best dev F1, and score that model on dev and test."""
-    from nerhpo.training.trainer import fit, new_trainer, predict
+):
+    """Train ``config`` from the encoder with ``seed`` for ``epochs`` (the HPO schedule) and keep
+    the epoch with the best dev F1: (trainer, its model at that epoch, run facts)."""
+    from nerhpo.training.trainer import fit, new_trainer
 
     cfg = TrialConfig.from_dict({**config, "seed": seed, "epochs": epochs})
     trainer = new_trainer(model_dir, labels, splits["train"], splits["dev"], cfg, pad_id)
@@ -46,12 +46,71 @@ def retrain_once(
             best_f1, best_epoch = epoch.dev_f1, epoch.epoch
             best_state = copy.deepcopy({k: v.cpu() for k, v in model.state_dict().items()})
     model.load_state_dict(best_state)
-    out = {"seed": seed, "best_epoch": best_epoch, "dev_f1_per_epoch": curve}
+    facts = {"seed": seed, "best_epoch": best_epoch, "dev_f1_per_epoch": curve}
+    facts["train_seconds"] = round(time.perf_counter() - start, 2)
+    return trainer, model, facts
+
+
+def retrain_once(
+    model_dir, labels: list[str], splits: dict, pad_id: int, config: dict, seed: int, epochs: int
+) -> dict:
+    """Train ``config`` from the encoder with ``seed`` for ``epochs`` (the HPO schedule), keep the
+    epoch with the best dev F1, and score that model on dev and test."""
+    from nerhpo.training.trainer import predict
+
+    start = time.perf_counter()
+    trainer, model, facts = train_best_epoch(
+        model_dir, labels, splits, pad_id, config, seed, epochs
+    )
+    out = {k: facts[k] for k in ("seed", "best_epoch", "dev_f1_per_epoch")}
     for split in ("dev", "test"):
         pred = predict(model, splits[split], pad_id, device=trainer.device)
         out[f"{split}_f1"] = score(splits[split].gold, pred)["f1"]
     out["train_seconds"] = round(time.perf_counter() - start, 2)
     return out
+
+
+def retrain_on_variants(
+    encoder_dir,
+    data_root: str | Path,
+    family: str,
+    train_variant: str,
+    variants: list[str],
+    labels: list[str],
+    config: dict,
+    seeds: list[int],
+    epochs: int,
+    max_length: int,
+) -> list[dict]:
+    """Re-train ``config`` on one training variant once per seed (best epoch on its own dev set)
+    and score each model on dev and test of every evaluation variant: the seed spread of the
+    casing robustness, which one study's best model cannot show."""
+    import torch
+
+    from nerhpo.training.evaluate import evaluate_split
+    from nerhpo.training.model import load_tokenizer
+
+    tokenizer = load_tokenizer(encoder_dir)
+    splits = encode_splits(Path(data_root) / family / train_variant, tokenizer, labels, max_length)
+    label2id = {label: i for i, label in enumerate(labels)}
+    runs = []
+    for seed in seeds:
+        _, model, facts = train_best_epoch(
+            encoder_dir, labels, splits, tokenizer.pad_token_id, config, seed, epochs
+        )
+        model.eval()
+        start = time.perf_counter()
+        scores: dict[str, dict[str, float]] = {"dev": {}, "test": {}}
+        with torch.no_grad():
+            for variant in variants:
+                for split in scores:
+                    path = Path(data_root) / family / variant / f"{split}.tsv"
+                    result = evaluate_split(model, tokenizer, label2id, path, max_length, 128)
+                    scores[split][variant] = result["f1"]
+        runs.append(
+            {**facts, "scores": scores, "eval_seconds": round(time.perf_counter() - start, 2)}
+        )
+    return runs
 
 
 def score_exported(model_dir: str | Path, data_dir: str | Path, max_length: int) -> dict:
