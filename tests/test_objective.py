@@ -172,6 +172,7 @@ def test_a_study_scored_on_the_worst_variant_then_evaluated(tmp_path, monkeypatc
     params["baseline"]["variant"] = "cased"
     params["hpo"]["compare"]["train_variants"] = ["cased"]
     params["sprint"]["enabled"] = False
+    params["pretrain_hpo"]["probe"].update(family="original", variant="cased")
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     out = root / "results/objective/cased"
     cmd = [

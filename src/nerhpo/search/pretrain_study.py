@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import shutil
 import tempfile
 import time
@@ -243,18 +242,12 @@ def init_ray(study: PretrainStudy) -> None:
 
 
 def keep_or_drop_saved_state(study: PretrainStudy, fingerprint: str) -> None:
-    from nerhpo.search.runner import tune_state_readable
+    from nerhpo.search.runner import drop_stale_state
 
-    out = study.out_dir.resolve()
-    tune_dir, stamp = out / "tune", out / "study.fingerprint"
-    same = stamp.exists() and stamp.read_text() == fingerprint
-    if tune_dir.exists() and not same:
-        print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
-        shutil.rmtree(tune_dir)
-    atomic_write_text(stamp, fingerprint)
-    if tune_dir.exists() and not tune_state_readable(tune_dir):
-        print(f"[{study.tag}] the saved Tune state is incomplete: starting afresh", flush=True)
-        shutil.rmtree(tune_dir)
+    def matches(stamp: Path) -> bool:
+        return stamp.exists() and stamp.read_text() == fingerprint
+
+    drop_stale_state(study.tag, study.out_dir.resolve(), fingerprint, matches)
 
 
 def hpo_settings(study: PretrainStudy) -> dict:
@@ -263,48 +256,26 @@ def hpo_settings(study: PretrainStudy) -> dict:
 
 
 def make_tuner(study: PretrainStudy, fn, storage):
-    from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+    from nerhpo.search.runner import restored_or_new_tuner
 
-    out = study.out_dir.resolve()
-    tune_dir = out / "tune"
-    restoring = tune.Tuner.can_restore(str(tune_dir), storage_filesystem=storage)
-    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "0" if restoring else "1"
-    if restoring:
-        print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
-        return tune.Tuner.restore(
-            str(tune_dir), trainable=fn, resume_errored=False, storage_filesystem=storage
-        )
-    s = study.settings
-    space = tune_space(s["search_space"])
-    search_alg, scheduler = search_parts(s["algorithm"], hpo_settings(study), space, study.seed)
-    metric, mode = study.metric
-    return tune.Tuner(
-        fn,
-        param_space=space,
-        tune_config=tune.TuneConfig(
-            metric=metric,
-            mode=mode,
-            num_samples=s["num_samples"],
-            max_concurrent_trials=s["concurrency"],
-            search_alg=search_alg,
-            scheduler=scheduler,
-            reuse_actors=True,
-        ),
-        run_config=tune.RunConfig(
-            name="tune",
-            storage_path=str(out),
-            storage_filesystem=storage,
-            verbose=0,
-            callbacks=[_progress(study), CSVLoggerCallback(), JsonLoggerCallback()],
-            # every checkpoint while the study runs (resume, PBT's donors); pruned at the end
-            checkpoint_config=tune.CheckpointConfig(
-                num_to_keep=None, checkpoint_score_attribute=metric, checkpoint_score_order=mode
-            ),
-            failure_config=tune.FailureConfig(max_failures=0),
-            stop={"training_iteration": s["max_epochs"]},
-        ),
-    )
+    def parts():
+        s = study.settings
+        space = tune_space(s["search_space"])
+        search_alg, scheduler = search_parts(s["algorithm"], hpo_settings(study), space, study.seed)
+        metric, mode = study.metric
+        return {
+            "param_space": space,
+            "metric": metric,
+            "mode": mode,
+            "num_samples": s["num_samples"],
+            "concurrency": s["concurrency"],
+            "search_alg": search_alg,
+            "scheduler": scheduler,
+            "progress": _progress(study),
+            "max_epochs": s["max_epochs"],
+        }
+
+    return restored_or_new_tuner(study.tag, fn, study.out_dir.resolve(), storage, parts)
 
 
 def _progress(study: PretrainStudy):

@@ -213,16 +213,23 @@ def set_tune_environment() -> None:
 def keep_or_drop_saved_state(study: Study, out: Path, fingerprint: str) -> None:
     """Drop the saved Tune state unless it is this study's (its identity and data unchanged)
     and complete; then stamp the folder with the study's fingerprint."""
+    drop_stale_state(
+        study.tag, out, fingerprint, lambda stamp: saved_state_matches(stamp, study, fingerprint)
+    )
+
+
+def drop_stale_state(tag: str, out: Path, fingerprint: str, matches) -> None:
+    """Drop ``out``/tune unless ``matches(stamp)`` says it was saved under ``fingerprint`` and
+    it is complete; then write the stamp. Every kind of study resumes through this."""
     tune_dir, stamp = out / "tune", out / "study.fingerprint"
-    if tune_dir.exists() and not saved_state_matches(stamp, study, fingerprint):
-        print(f"[{study.tag}] settings or data changed: starting the study afresh", flush=True)
+    if tune_dir.exists() and not matches(stamp):
+        print(f"[{tag}] settings or data changed: starting the study afresh", flush=True)
         shutil.rmtree(tune_dir)
     atomic_write_text(stamp, fingerprint)
     if tune_dir.exists() and not tune_state_readable(tune_dir):
         # a Tune state written before states were written atomically, cut off by a kill
         print(
-            f"[{study.tag}] the saved Tune state in {tune_dir} is incomplete: starting the study "
-            "afresh",
+            f"[{tag}] the saved Tune state in {tune_dir} is incomplete: starting the study afresh",
             flush=True,
         )
         shutil.rmtree(tune_dir)
@@ -230,10 +237,34 @@ def keep_or_drop_saved_state(study: Study, out: Path, fingerprint: str) -> None:
 
 def make_tuner(study: Study, fn, out: Path, storage):
     """Tune's Tuner for the study: restored from its saved state if there is one, else new."""
+    hpo, space = study.hpo, study.hpo["search_space"]
+    grid = study.algorithm == "grid"
+
+    def parts():
+        search_alg, scheduler = search_parts(study.algorithm, hpo, tune_space(space), study.seed)
+        return {
+            "param_space": grid_space(space, study.defaults) if grid else tune_space(space),
+            "metric": METRIC,
+            "mode": "max",
+            "num_samples": 1 if grid else hpo["num_samples"],
+            "concurrency": hpo["concurrency"],
+            "search_alg": search_alg,
+            "scheduler": scheduler,
+            "progress": _progress_callback(study),
+            "max_epochs": hpo["max_epochs"],
+        }
+
+    return restored_or_new_tuner(study.tag, fn, out, storage, parts)
+
+
+def restored_or_new_tuner(tag: str, fn, out: Path, storage, parts):
+    """A Tuner restored from ``out``/tune if a state is saved there, else a new one from
+    ``parts()`` (param_space, metric, mode, num_samples, concurrency, search_alg, scheduler,
+    progress callback, max_epochs): the one Tune set-up of every kind of study."""
     from ray import tune
     from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-    hpo, space, tune_dir = study.hpo, study.hpo["search_space"], out / "tune"
+    tune_dir = out / "tune"
     # Tune adds a TensorBoard logger by default, and importing tensorboardX imports torch:
     # 1.1 s of every HPO job's driver (python -X importtime) for event files nobody reads. A
     # new study names the CSV and JSON loggers, which it reads back, and turns Tune's automatic
@@ -241,22 +272,21 @@ def make_tuner(study: Study, fn, out: Path, storage):
     restoring = tune.Tuner.can_restore(str(tune_dir), storage_filesystem=storage)
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "0" if restoring else "1"
     if restoring:
-        print(f"[{study.tag}] resuming the study saved in {tune_dir}", flush=True)
+        print(f"[{tag}] resuming the study saved in {tune_dir}", flush=True)
         return tune.Tuner.restore(
             str(tune_dir), trainable=fn, resume_errored=False, storage_filesystem=storage
         )
-    search_alg, scheduler = search_parts(study.algorithm, hpo, tune_space(space), study.seed)
-    grid = study.algorithm == "grid"
+    p = parts()
     return tune.Tuner(
         fn,
-        param_space=grid_space(space, study.defaults) if grid else tune_space(space),
+        param_space=p["param_space"],
         tune_config=tune.TuneConfig(
-            metric=METRIC,
-            mode="max",
-            num_samples=1 if grid else hpo["num_samples"],
-            max_concurrent_trials=hpo["concurrency"],
-            search_alg=search_alg,
-            scheduler=scheduler,
+            metric=p["metric"],
+            mode=p["mode"],
+            num_samples=p["num_samples"],
+            max_concurrent_trials=p["concurrency"],
+            search_alg=p["search_alg"],
+            scheduler=p["scheduler"],
             reuse_actors=True,
         ),
         run_config=tune.RunConfig(
@@ -264,7 +294,7 @@ def make_tuner(study: Study, fn, out: Path, storage):
             storage_path=str(out),
             storage_filesystem=storage,
             verbose=0,
-            callbacks=[_progress_callback(study), CSVLoggerCallback(), JsonLoggerCallback()],
+            callbacks=[p["progress"], CSVLoggerCallback(), JsonLoggerCallback()],
             checkpoint_config=tune.CheckpointConfig(
                 # every checkpoint while the study runs; prune_checkpoints keeps the best
                 # and the latest per trial when it ends. Deleting earlier loses resumes: Tune
@@ -273,13 +303,13 @@ def make_tuner(study: Study, fn, out: Path, storage):
                 # "could not recover from checkpoint" (seen in the dvc kill-and-resume
                 # test). PBT needs them anyway: a trial may restore a donor's checkpoint.
                 num_to_keep=None,
-                checkpoint_score_attribute=METRIC,
-                checkpoint_score_order="max",
+                checkpoint_score_attribute=p["metric"],
+                checkpoint_score_order=p["mode"],
             ),
             failure_config=tune.FailureConfig(max_failures=0),
             # a trial at its last epoch is done before a scheduler sees the result (PBT
             # would otherwise still exploit, and restart it from an earlier epoch)
-            stop={"training_iteration": hpo["max_epochs"]},
+            stop={"training_iteration": p["max_epochs"]},
         ),
     )
 
