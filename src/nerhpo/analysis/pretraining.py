@@ -417,11 +417,19 @@ def _finetune_lines(ft: dict | None) -> list[str]:
         mark = " (moved)" if k in ft["moved"] else ""
         rows.append(f"| {k}{mark} | {_hp(default['config'][k])} | {_hp(tuned['config'].get(k))} |")
     moved = ", ".join(ft["moved"]) or "none"
+    same_seed = tuned.get("seed") == default.get("seed")
     tail = (
         f"The optimum moved in {len(ft['moved'])} of {len(default['config'])} hyperparameters "
-        f"({moved}). One study each: a move smaller than the search's own spread between HPO "
-        "seeds (the comparison's repeats) says nothing, and the two encoders differ in their "
-        "pretraining length too, not only in its hyperparameters."
+        f"({moved})."
+        + (
+            " Both studies draw their candidates from the same HPO seed, so they try the same "
+            "configurations: the question is which of them wins on each encoder."
+            if same_seed
+            else ""
+        )
+        + " One study each: a move smaller than the search's own spread between HPO seeds (the "
+        "comparison's repeats) says nothing, and the two encoders differ in their pretraining "
+        "length too, not only in its hyperparameters."
     )
     return [head, "", *rows, "", tail, ""]
 
