@@ -167,7 +167,9 @@ def markdown(rows: list[dict], seed_std: float = math.nan) -> str:
         tag = f"{row['family']}/{row['train_variant']}/{row['algorithm']}"
         changed = (
             ", ".join(f"{k} {_hp(a)} → {_hp(b)}" for k, (a, b) in row["changed"].items())
-            or "none (the same configuration won)"
+            or "none: the same configuration won (both studies draw the same candidates from "
+            "one HPO seed, so the objective can change only which of them wins, and which the "
+            "scheduler stops)"
         )
         text.append(
             f"**{tag}.** Under `{other_name}` the worst-case dev F1 over the variants is "
@@ -178,6 +180,12 @@ def markdown(rows: list[dict], seed_std: float = math.nan) -> str:
             f"{_num(main['dev'].get(CASED, math.nan))} ({_num(diff['dev_cased'], True)}). "
             f"On test: worst case {_num(diff['test_worst'], True)}, cased "
             f"{_num(diff['test_cased'], True)}. Hyperparameters that changed: {changed}."
+        )
+    if all(not r["changed"] for r in rows):
+        text.append(
+            f"On this budget `{other_name}` chose what `{main_name}` chose in every study: a "
+            "robustness-aware objective needs more candidates to choose from (hpo.num_samples) "
+            "before it can buy robustness; here the robustness came from the training variant."
         )
     text.append(_table(rows, main_name, other_name))
     shares = [r["eval_share"] for r in rows]
