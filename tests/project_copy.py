@@ -14,7 +14,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["Snakefile", "dvc.yaml", "params.yaml", "workflow", "profiles", ".dvc", "README.md"]
-IGNORED = shutil.ignore_patterns("__pycache__", "tmp", "cache", "*.lock", "config.local")
+IGNORED = shutil.ignore_patterns(
+    "__pycache__",
+    "tmp",
+    "cache",
+    "*.lock",
+    "config.local",
+    "dvc",  # dvc: the on-request file
+)
 
 
 def deep_update(base: dict, edits: dict) -> dict:

@@ -508,14 +508,24 @@ def test_bad_pretrain_hpo_settings_name_their_key():
         validate_params(scratch)
 
 
-def test_the_study_is_outside_the_default_target_of_both_tools():
+def test_the_study_is_outside_the_default_target_of_both_tools(tmp_path):
     from nerhpo.pipeline import stages
 
     assert "pretrain_hpo" not in yaml.safe_load(stages.dvc_yaml())["stages"]
     on_request = yaml.safe_load(stages.on_request_dvc_yaml())
     stage = on_request["stages"]["pretrain_hpo"]
     assert stage["wdir"] == "../.." and "${" not in stages.on_request_dvc_yaml()
-    assert (ROOT / stages.ON_REQUEST_DVC_YAML).read_text() == stages.on_request_dvc_yaml()
+    # written only on request, and not tracked: DVC checks every dvc.yaml of a repository
+    script = [sys.executable, str(ROOT / "workflow/scripts/write_dvc_yaml.py")]
+    out = ["--out", str(tmp_path / "dvc.yaml"), "--out-on-request", str(tmp_path / "on.yaml")]
+    subprocess.run([*script, *out], check=True)
+    assert not (tmp_path / "on.yaml").exists()
+    subprocess.run([*script, *out, "--on-request"], check=True)
+    assert (tmp_path / "on.yaml").read_text() == stages.on_request_dvc_yaml()
+    tracked = subprocess.run(
+        ["git", "ls-files", stages.ON_REQUEST_DVC_YAML], cwd=ROOT, capture_output=True, text=True
+    )
+    assert tracked.stdout == ""
     assert "src/nerhpo/training/mlm.py" in stage["deps"]
     assert stage["params"] == [
         "seed",
