@@ -32,6 +32,7 @@ def small_params():
     params["baseline"]["batch_sizes"] = [16]
     params["objectives"]["enabled"] = False
     params["casing_seeds"]["seeds"] = 0
+    params["pretrain_hpo"]["probe"].update(family="original", variant="cased")
     return params
 
 

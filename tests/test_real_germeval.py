@@ -66,6 +66,10 @@ def real_params(germeval_dir) -> dict:
         },
     )
     params["tag_families"] = {"original": {}}
+    # the casing-robustness extras stay off (their cost is the demo's business, not this test's)
+    params["objectives"]["enabled"] = False
+    params["casing_seeds"]["seeds"] = 0
+    params["pretrain_hpo"]["probe"].update(family="original", variant="cased")
     return params
 
 

@@ -37,6 +37,7 @@ def slurm_params() -> dict:
             "baseline": {"batch_sizes": [16]},
             "objectives": {"enabled": False},
             "casing_seeds": {"seeds": 0},
+            "pretrain_hpo": {"probe": {"family": "original", "variant": "cased"}},
         },
     )
     params["tag_families"] = {"original": {}}
