@@ -55,6 +55,8 @@ def one_study_params(workdir, name, algorithm, **hpo):
             **hpo,
         },
         sprint={"enabled": False},
+        objectives={"enabled": False},
+        casing_seeds={"seeds": 0},
     )
     (workdir / name).write_text(yaml.safe_dump(params))
     return load_params(workdir / name)
