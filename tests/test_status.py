@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -213,23 +214,56 @@ def workdir(tmp_path_factory):
     return make_workdir(tmp_path_factory.mktemp("status"))
 
 
+def ray_workers(session: int) -> list[int]:
+    """The Ray worker processes (titled ``ray::...``) of a process session: the trials run there."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            title = (entry / "cmdline").read_bytes()
+            if title.startswith(b"ray::") and os.getsid(int(entry.name)) == session:
+                pids.append(int(entry.name))
+        except OSError:  # gone
+            continue
+    return pids
+
+
 @pytest.fixture(scope="module")
 def ran(workdir):
-    """A real tiny study (random, 3 trials x 2 epochs) run by the HPO script; its status is
-    polled until it is running with at least one trial done and others to go."""
+    """A real tiny study (random, 3 trials x 2 epochs) run by the HPO script. Its later trials
+    take about a second, too short a window to poll reliably on a loaded machine, so once its
+    log says the first trial is done, the Ray workers that run the trials are paused (SIGSTOP)
+    while the driver goes on saving the Tune state, and the status is polled until it shows
+    the study running with trials left; then they are resumed."""
     params = one_study_params(workdir, "params-status.yaml", "random", num_samples=3, max_epochs=2)
-    proc = start_study(workdir, "params-status.yaml", "random", workdir / "logs/hpo/random.log")
-    running = None
+    log = workdir / "logs/hpo/random.log"
+    proc = start_study(workdir, "params-status.yaml", "random", log)
+    running, paused = None, []
     try:
         deadline = time.time() + 300
+        while (
+            proc.poll() is None and time.time() < deadline and "trial 1/3 " not in log.read_text()
+        ):
+            time.sleep(0.05)
+        paused = ray_workers(proc.pid)
+        assert paused, "no Ray worker of the study was found to pause"
+        for pid in paused:
+            os.kill(pid, signal.SIGSTOP)
+        deadline = time.time() + 30
         while proc.poll() is None and time.time() < deadline:
             row, total = row_of(workdir, params, live=live_drivers())
             if row["state"] == "running" and 0 < row["trials_done"] < row["trials_planned"]:
                 running = (row, total)
                 break
             time.sleep(0.2)
-        assert proc.wait(timeout=300) == 0, (workdir / "logs/hpo/random.log").read_text()[-3000:]
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+        assert proc.wait(timeout=300) == 0, log.read_text()[-3000:]
     finally:
+        for pid in paused:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     return params, running
